@@ -1,0 +1,76 @@
+"""The raw schema of the build database: tables, the load ledger and the quarantine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingest.schemas import META_COLUMNS, TABLES, TableSchema
+
+LOADS_COLUMNS = {
+    "load_id": "VARCHAR PRIMARY KEY",
+    "path": "VARCHAR NOT NULL",  # relative to landing/
+    "content_hash": "VARCHAR NOT NULL",  # sha256 of the file's bytes
+    "source_kind": "VARCHAR NOT NULL",
+    "target_table": "VARCHAR",
+    "size_bytes": "BIGINT",
+    "rows_read": "BIGINT",
+    "rows_loaded": "BIGINT",
+    "rows_quarantined": "BIGINT",
+    "status": "VARCHAR NOT NULL",  # loaded | failed
+    "error": "VARCHAR",
+    "started_at": "TIMESTAMP",
+    "finished_at": "TIMESTAMP",
+}
+
+QUARANTINE_COLUMNS = {
+    "load_id": "VARCHAR NOT NULL",
+    "file": "VARCHAR NOT NULL",
+    "source_row": "BIGINT",
+    "field": "VARCHAR",
+    "reason": "VARCHAR NOT NULL",
+    "raw_text": "VARCHAR",
+    "target_table": "VARCHAR",
+    "quarantined_at": "TIMESTAMP NOT NULL",
+}
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing; columns added to a schema later are added to old tables."""
+    con.execute("create schema if not exists raw")
+    tables = {name: _columns(schema) for name, schema in TABLES.items()}
+    tables |= {"_loads": LOADS_COLUMNS, "quarantine": QUARANTINE_COLUMNS}
+    for name, columns in tables.items():
+        body = ", ".join(f'"{column}" {sql_type}' for column, sql_type in columns.items())
+        con.execute(f'create table if not exists raw."{name}" ({body})')
+        for column, sql_type in columns.items():
+            plain_type = sql_type.replace(" PRIMARY KEY", "").replace(" NOT NULL", "")
+            con.execute(
+                f'alter table raw."{name}" add column if not exists "{column}" {plain_type}'
+            )
+
+
+def _columns(schema: TableSchema) -> dict[str, str]:
+    return {f.name: f.sql_type for f in schema.fields} | META_COLUMNS
+
+
+def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if frame.height:
+        con.register("_append_frame", frame)
+        try:
+            con.execute(f'insert into raw."{table}" by name select * from _append_frame')
+        finally:
+            con.unregister("_append_frame")
+
+
+def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(path, content hash) of every file already loaded: those are never loaded again."""
+    rows = con.execute("select path, content_hash from raw._loads where status = 'loaded'")
+    return set(rows.fetchall())

@@ -1,0 +1,123 @@
+"""The ``funnelhouse`` command line: every command works against one data home."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.home import DEFAULT_HOME, HOME_ENV, Home
+
+app = typer.Typer(
+    help="funnelhouse: marketing automation as a data platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+HomeOption = Annotated[
+    Path,
+    typer.Option("--home", envvar=HOME_ENV, help="Data home folder.", show_default=True),
+]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.command()
+def generate(
+    home: HomeOption = Path(DEFAULT_HOME),
+    contacts: Annotated[int, typer.Option(min=1, help="Known contacts to create.")] = 5_000,
+    days: Annotated[int, typer.Option(min=1, help="Days of activity.")] = 90,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 42,
+    end_date: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of activity (default: today, UTC)."),
+    ] = None,
+) -> None:
+    """Write realistic demo data (contacts, companies, catalogs, events) into landing/."""
+    from ingest.generator import generate as run_generator
+
+    target = Home.resolve(home).ensure()
+    last_day: date = (end_date or datetime.now(UTC)).date()
+    with _progress() as progress:
+        task = progress.add_task("generating", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        summary = run_generator(
+            target, contacts=contacts, days=days, seed=seed, end_date=last_day, progress=advance
+        )
+    console.print(summary.describe() if hasattr(summary, "describe") else summary)
+    console.print(f"[green]Landing zone ready:[/] {target.landing}")
+
+
+@app.command()
+def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
+    """Load every new landing file into raw.* tables of warehouse.duckdb (exactly once)."""
+    from ingest.loader import ingest as run_ingest
+    from ingest.loader import landing_files
+
+    target = Home.resolve(home)
+    total = sum(1 for _ in landing_files(target))
+    with _progress() as progress:
+        task = progress.add_task("ingesting", total=total)
+
+        def on_file(landing_file, report) -> None:
+            progress.update(task, advance=1, description=f"ingesting {landing_file.relative}")
+
+        reports = run_ingest(target, on_file=on_file)
+
+    loaded = [r for r in reports if r.status != "skipped"]
+    skipped = len(reports) - len(loaded)
+    if loaded:
+        console.print(_reconciliation_table(loaded))
+    failed = [r for r in reports if r.status == "failed"]
+    for report in failed:
+        console.print(f"[red]error[/] {report.file}: {report.error}")
+    rows = sum(r.rows_loaded for r in loaded)
+    quarantined = sum(r.rows_quarantined for r in loaded)
+    console.print(
+        f"{len(loaded) - len(failed)} files loaded ({rows:,} rows, {quarantined:,} quarantined), "
+        f"{skipped} already loaded, {len(failed)} failed → {target.warehouse}"
+    )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _reconciliation_table(reports) -> Table:
+    table = Table(title="rows read = loaded + quarantined", title_justify="left")
+    for column in ("file", "table", "read", "loaded", "quarantined", "status"):
+        justify = "right" if column in ("read", "loaded", "quarantined") else "left"
+        table.add_column(column, justify=justify)
+    for r in reports:
+        status = (
+            "[red]failed[/]" if r.status == "failed" else "new version" if r.new_version else "ok"
+        )
+        table.add_row(
+            r.file,
+            r.table or "",
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            status,
+        )
+    return table
+
+
+if __name__ == "__main__":
+    app()
