@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from ingest import warehouse
@@ -156,9 +157,13 @@ def _load_file(con, landing_file: LandingFile, digest: str) -> FileReport:
         report.seconds = time.perf_counter() - started
         _record(con, load_id, landing_file, digest, report, loaded_at)
         con.commit()
-    except (UnreadableFile, ReconciliationError) as error:
+    except (UnreadableFile, ReconciliationError, pl.exceptions.PolarsError, duckdb.Error) as error:
+        # Engines fail on content they cannot parse: report the file, go on with the others.
         con.rollback()
-        report = FileReport(landing_file.relative, landing_file.kind, "failed", error=str(error))
+        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        if not isinstance(error, UnreadableFile | ReconciliationError):
+            message = f"could not be read: {message}"
+        report = FileReport(landing_file.relative, landing_file.kind, "failed", error=message)
         report.seconds = time.perf_counter() - started
         _record(con, load_id, landing_file, digest, report, loaded_at)
     except BaseException:

@@ -98,11 +98,7 @@ def _tabular(batch: Batch, schema: TableSchema, renames: dict[str, str] | None =
     )
     if schema.extras_field:
         mapped = _merge_extras(mapped, schema.extras_field)
-    raw = (
-        pl.col(RAW)
-        if RAW in frame.columns
-        else pl.concat_str(source_columns, separator=",", ignore_nulls=True)
-    )
+    raw = pl.col(RAW) if RAW in frame.columns else _joined(source_columns)
     return Mapped(schema, mapped.drop("_extras", strict=False), batch.rejects, frame, raw)
 
 
@@ -385,5 +381,12 @@ def _mautic_form_results(batch: Batch, columns: dict[str, str], file_time: datet
 
 
 def _events_from(batch: Batch, frame: pl.DataFrame, source_columns: list[str]) -> Mapped:
-    raw = pl.concat_str(source_columns, separator=",", ignore_nulls=True)
-    return Mapped(EVENTS, frame.select(ROW, *EVENTS.names), batch.rejects, batch.frame, raw)
+    events = frame.select(ROW, *EVENTS.names)
+    return Mapped(EVENTS, events, batch.rejects, batch.frame, _joined(source_columns))
+
+
+def _joined(columns: list[str]) -> pl.Expr:
+    """A tabular row shown as comma-joined text."""
+    if not columns:
+        return pl.lit("", pl.String)
+    return pl.concat_str(columns, separator=",", ignore_nulls=True)

@@ -1,0 +1,56 @@
+# funnelhouse — one-command setup, demo and tests. Everything installs from the project's files.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+HOME_DIR ?= data
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests need (headless browser tests of the dashboards).
+DEBIAN_PACKAGES := chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup system-packages demo test lint format clean
+
+help:
+	@echo "make demo   set up, generate demo data into $(HOME_DIR)/ and run the pipeline"
+	@echo "make test   set up and run the test suite"
+	@echo "make lint   ruff check and format check"
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Idempotent: the lock file pins every Python package; uv only installs what changed.
+setup: $(UV) system-packages
+	$(UV) sync --frozen --quiet
+
+demo: setup
+	@if ! ls $(HOME_DIR)/landing/events/*.jsonl >/dev/null 2>&1; then \
+		$(BIN)/funnelhouse generate --home $(HOME_DIR); \
+	else echo "demo data already in $(HOME_DIR)/landing (delete it to regenerate)"; fi
+	$(BIN)/funnelhouse ingest --home $(HOME_DIR)
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

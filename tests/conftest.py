@@ -1,0 +1,39 @@
+"""Shared test fixtures: real homes in temporary folders, real DuckDB files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.home import Home
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).parent / "corpus"
+MAUTIC_FIXTURES = ROOT.parent / "shared" / "fixtures" / "mautic"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return Home.resolve(tmp_path / "home").ensure()
+
+
+@pytest.fixture(scope="session")
+def mautic_fixtures() -> Path:
+    assert MAUTIC_FIXTURES.is_dir(), f"shared Mautic fixtures missing at {MAUTIC_FIXTURES}"
+    return MAUTIC_FIXTURES
+
+
+def drop(home: Home, source: Path, kind: str, name: str | None = None) -> Path:
+    """Copy a file into a landing folder, as a user would."""
+    target = home.landing / kind / (name or source.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def query(home: Home, sql: str) -> list[tuple]:
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
