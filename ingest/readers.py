@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ingest.fields import is_json_object
+
 FORMATS = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -177,7 +179,7 @@ def _read_jsonl(path: Path) -> Iterator[Batch]:
             chunk = chunk.with_columns(pl.col(ROW).cast(pl.Int64)).filter(
                 pl.col(RAW).str.strip_chars().str.len_bytes() > 0  # blank lines are not rows
             )
-            is_object = pl.col(RAW).str.json_path_match("$").str.starts_with("{").fill_null(False)
+            is_object = pl.col(RAW).map_batches(is_json_object, return_dtype=pl.Boolean)
             yield Batch(
                 chunk.filter(is_object),
                 reject_frame(chunk.filter(~is_object), "line", _json_reason(), pl.col(RAW)),

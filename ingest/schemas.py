@@ -268,11 +268,14 @@ class Validated:
 
 def validate(frame: pl.DataFrame, schema: TableSchema, loaded_at: datetime) -> Validated:
     """Type every field; rows with any problem go to quarantine with all their reasons."""
-    frame = frame.with_columns(
-        *(pl.lit(None, pl.String).alias(n) for n in schema.names if n not in frame.columns)
-    )
+    missing = [n for n in schema.names if n not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(n) for n in missing)
+    # Parse each field once; the checks below compare the parsed column with its text.
     text = {f.name: fields.clean_text(pl.col(f.name)) for f in schema.fields}
-    typed = {f.name: _typed(f, text[f.name]) for f in schema.fields}
+    frame = frame.with_columns(
+        _typed(f, text[f.name]).alias(f"__typed_{f.name}") for f in schema.fields
+    )
+    typed = {f.name: pl.col(f"__typed_{f.name}") for f in schema.fields}
 
     problems: list[tuple[str, pl.Expr]] = []
     for f in schema.fields:
@@ -288,7 +291,6 @@ def validate(frame: pl.DataFrame, schema: TableSchema, loaded_at: datetime) -> V
             outside = (value < pl.lit(EARLIEST)) | (value > latest)
             reason = pl.lit("timestamp outside 1995-01-01 … load time + 1 day: ") + raw
             problems.append((f.name, pl.when(outside).then(reason)))
-
     # A row with no value at all is a stray line, not a record.
     empty = pl.all_horizontal(*(raw.is_null() for raw in text.values()))
     problems.append(("*", pl.when(empty).then(pl.lit("empty row"))))

@@ -8,6 +8,7 @@ into funnelhouse events. Typing and validation happen afterwards, in ``schemas.v
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,7 +119,7 @@ def _merge_extras(mapped: pl.DataFrame, extras_field: str) -> pl.DataFrame:
               case
                 when _extras is null then {own}
                 when {own} is null then json_merge_patch('{{}}', _extras)::varchar
-                when json_valid({own}) and json_type({own}) = 'OBJECT'
+                when json_valid({own}) and ltrim({own})[1] = '{{'
                   then json_merge_patch({own}, _extras)::varchar
                 else {own}
               end as "{extras_field}"
@@ -129,34 +130,71 @@ def _merge_extras(mapped: pl.DataFrame, extras_field: str) -> pl.DataFrame:
 
 # --- Segment / RudderStack calls → events ---------------------------------------------------
 
+# Parsed once per line into the fields we read (json_transform); free-form parts stay JSON.
+_SEGMENT_SHAPE = json.dumps(
+    {
+        **dict.fromkeys(
+            [
+                "type",
+                "event",
+                "event_type",
+                "messageId",
+                "event_id",
+                "id",
+                "timestamp",
+                "originalTimestamp",
+                "occurred_at",
+                "sentAt",
+                "receivedAt",
+                "anonymousId",
+                "anonymous_id",
+                "userId",
+                "contact_key",
+                "name",
+            ],
+            "VARCHAR",
+        ),
+        "traits": "JSON",
+        "properties": "JSON",
+        "context": {
+            "traits": "JSON",
+            "page": "JSON",
+            "campaign": dict.fromkeys(["source", "medium", "name", "term", "content"], "VARCHAR"),
+            "userAgent": "VARCHAR",
+            "ip": "VARCHAR",
+            "locale": "VARCHAR",
+        },
+    }
+)
+
 _SEGMENT_SQL = f"""
 with calls as (
-  select {ROW}, {RAW}, {RAW}::json as j, lower(j->>'type') as call_type from frame
+  select {ROW}, json_transform({RAW}, '{_SEGMENT_SHAPE}') as c from frame
 ), fields as (
-  select {ROW}, call_type, j->>'event' as event_name, j->>'event_type' as flat_event_type,
-    coalesce(j->>'messageId', j->>'event_id', j->>'id') as event_id,
-    coalesce(j->>'timestamp', j->>'originalTimestamp', j->>'occurred_at', j->>'sentAt',
-             j->>'receivedAt') as occurred_at,
-    coalesce(j->>'anonymousId', j->>'anonymous_id') as anonymous_id,
-    j->>'userId' as user_id,
-    coalesce(j->>'$.traits.email', j->>'$.context.traits.email', j->>'$.properties.email')
-      as email,
-    j->>'contact_key' as flat_contact_key,
-    case when call_type = 'identify' then coalesce(j->'traits', j->'$.context.traits')
-         else j->'properties' end as own_properties,
-    case when call_type in ('page', 'screen') and json_type(j->'$.context.page') = 'OBJECT'
-         then j->'$.context.page' else '{{}}'::json end as page,
+  select {ROW}, lower(c.type) as call_type, c.event as event_name,
+    c.event_type as flat_event_type,
+    coalesce(c.messageId, c.event_id, c.id) as event_id,
+    coalesce(c.timestamp, c.originalTimestamp, c.occurred_at, c.sentAt, c.receivedAt)
+      as occurred_at,
+    coalesce(c.anonymousId, c.anonymous_id) as anonymous_id,
+    c.userId as user_id,
+    coalesce(c.traits->>'email', c.context.traits->>'email', c.properties->>'email') as email,
+    c.contact_key as flat_contact_key,
+    case when call_type = 'identify' then coalesce(c.traits, c.context.traits)
+         else c.properties end as own_properties,
+    case when call_type in ('page', 'screen') and json_type(c.context.page) = 'OBJECT'
+         then c.context.page else '{{}}'::json end as page,
     json_object(
-      'utm_source', j->>'$.context.campaign.source',
-      'utm_medium', j->>'$.context.campaign.medium',
-      'utm_campaign', j->>'$.context.campaign.name',
-      'utm_term', j->>'$.context.campaign.term',
-      'utm_content', j->>'$.context.campaign.content',
-      'user_agent', j->>'$.context.userAgent',
-      'ip', j->>'$.context.ip',
-      'locale', j->>'$.context.locale',
-      'page_name', case when call_type = 'page' then j->>'name' end,
-      'user_id', j->>'userId'
+      'utm_source', c.context.campaign.source,
+      'utm_medium', c.context.campaign.medium,
+      'utm_campaign', c.context.campaign.name,
+      'utm_term', c.context.campaign.term,
+      'utm_content', c.context.campaign.content,
+      'user_agent', c.context.userAgent,
+      'ip', c.context.ip,
+      'locale', c.context.locale,
+      'page_name', case when call_type = 'page' then c.name end,
+      'user_id', c.userId
     ) as context
   from calls
 )
