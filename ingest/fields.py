@@ -134,7 +134,8 @@ def is_json_object(text: pl.Series) -> pl.Series:
     with duckdb.connect() as con:
         mask = con.sql(
             # (json_type would raise on broken text: a valid text starting with { is an object)
-            "select coalesce(json_valid(text) and ltrim(text, chr(32) || chr(9) || chr(10) || chr(13))[1] = '{', false) as ok"
+            "select coalesce(json_valid(text)"
+            " and ltrim(text, chr(32) || chr(9) || chr(10) || chr(13))[1] = '{', false) as ok"
             " from frame"
         ).pl()
     return mask["ok"]

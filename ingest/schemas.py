@@ -221,7 +221,6 @@ _CATALOG_COLUMNS: dict[str, tuple[str, ...]] = {
     "focus_items": ("name", "focus_type", "style", "url"),
     "dynamic_content": ("name", "slot_name", "variant", "segment_hint"),
     "campaigns": ("name", "description", "category"),
-    "segments": ("name", "alias", "description"),
 }
 assert set(_CATALOG_COLUMNS) == set(CATALOGS)
 

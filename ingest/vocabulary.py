@@ -43,5 +43,4 @@ CATALOGS: tuple[str, ...] = (
     "focus_items",
     "dynamic_content",
     "campaigns",
-    "segments",
 )

@@ -99,6 +99,32 @@ def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
         raise typer.Exit(code=1)
 
 
+@app.command()
+def build(
+    home: HomeOption = Path(DEFAULT_HOME),
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+    ] = False,
+    select: Annotated[str | None, typer.Option(help="dbt node selection.")] = None,
+) -> None:
+    """Run `dbt build` (models, seeds, tests) on the home's warehouse."""
+    from pipelines.dbt_project import run_dbt
+
+    target = Home.resolve(home)
+    if not target.warehouse.exists():
+        console.print(
+            f"[red]error[/] no warehouse at {target.warehouse}: run `funnelhouse ingest` first"
+        )
+        raise typer.Exit(code=1)
+    args = [
+        "build",
+        *(["--full-refresh"] if full_refresh else []),
+        *(["--select", select] if select else []),
+    ]
+    result = run_dbt(target, *args)
+    raise typer.Exit(code=result.returncode)
+
+
 def _reconciliation_table(reports) -> Table:
     table = Table(title="rows read = loaded + quarantined", title_justify="left")
     for column in ("file", "table", "read", "loaded", "quarantined", "status"):

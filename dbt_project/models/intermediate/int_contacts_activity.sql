@@ -1,0 +1,79 @@
+-- Per known contact: when first seen, identified and last active, and who they said they are
+-- in identify calls and forms (names for contacts that arrived through events only).
+with contact_events as (
+    select * from {{ ref('fct_events') }} where contact_id is not null
+),
+
+activity as (
+    select
+        contact_id,
+        max(email) as email,
+        min(occurred_at) as first_seen_at,
+        min(case when event_type in ('identify', 'form_submit') then occurred_at end)
+            as identified_at,
+        -- what the contact did, not what was done to them (sends, deliveries, bounces)
+        max(case
+            when event_type not in (
+                'email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered',
+                'sms_failed', 'dnc_change', 'manual_points'
+            ) then occurred_at
+        end) as last_active_at,
+        sum(case when event_type = 'page_hit' then 1 else 0 end) as page_views,
+        sum(case when event_type = 'form_submit' then 1 else 0 end) as form_submissions,
+        sum(case when event_type = 'email_open' then 1 else 0 end) as email_opens,
+        sum(case when event_type = 'email_click' then 1 else 0 end) as email_clicks
+    from contact_events
+    group by contact_id
+),
+
+traits as (
+    select
+        contact_id,
+        coalesce({{ json_text('properties', 'firstname') }}, {{ json_text('properties', 'fields.firstname') }}) as first_name,
+        coalesce({{ json_text('properties', 'lastname') }}, {{ json_text('properties', 'fields.lastname') }}) as last_name,
+        row_number() over (partition by contact_id order by occurred_at desc, event_id desc)
+            as from_latest
+    from contact_events
+    where event_type in ('identify', 'form_submit')
+),
+
+dnc_events as (  -- the latest do-not-contact change per channel decides the status
+    select
+        contact_id,
+        case when event_type like 'email%' then 'email' else coalesce(dnc_channel, 'email') end
+            as channel,
+        case
+            when event_type = 'email_unsubscribe' then 'unsubscribed'
+            when event_type = 'email_bounce' then 'bounced'
+            else coalesce(reason, 'manual')
+        end as reason,
+        coalesce({{ json_text('properties', 'action') }}, 'add') <> 'remove' as is_dnc,
+        occurred_at,
+        row_number() over (
+            partition by contact_id,
+                case when event_type like 'email%' then 'email' else coalesce(dnc_channel, 'email') end
+            order by occurred_at desc, event_id desc
+        ) as from_latest
+    from contact_events
+    where event_type in ('email_unsubscribe', 'dnc_change')
+       or (event_type = 'email_bounce' and bounce_type = 'hard')
+)
+
+select
+    activity.*,
+    traits.first_name as traits_first_name,
+    traits.last_name as traits_last_name,
+    coalesce(email_dnc.is_dnc, false) as is_dnc_email,
+    case when email_dnc.is_dnc then email_dnc.reason end as dnc_email_reason,
+    case when email_dnc.is_dnc then email_dnc.occurred_at end as dnc_email_at,
+    coalesce(sms_dnc.is_dnc, false) as is_dnc_sms,
+    case when sms_dnc.is_dnc then sms_dnc.reason end as dnc_sms_reason,
+    case when sms_dnc.is_dnc then sms_dnc.occurred_at end as dnc_sms_at
+from activity
+left join traits on activity.contact_id = traits.contact_id and traits.from_latest = 1
+left join dnc_events as email_dnc
+    on activity.contact_id = email_dnc.contact_id
+    and email_dnc.channel = 'email' and email_dnc.from_latest = 1
+left join dnc_events as sms_dnc
+    on activity.contact_id = sms_dnc.contact_id
+    and sms_dnc.channel = 'sms' and sms_dnc.from_latest = 1

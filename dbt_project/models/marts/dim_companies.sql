@@ -1,0 +1,52 @@
+-- Companies, from the company exports and from the company names contacts carry (Mautic
+-- creates a company the same way), with contact counts and engagement.
+--
+-- engagement_score: the points of the company's contacts summed, plus 5 for each contact
+-- active in the last 30 days — a company where several people engage scores highest.
+with exported as (
+    select * from {{ ref('stg_companies') }}
+),
+
+named_by_contacts as (
+    select company_id, max(company_name) as company_name
+    from {{ ref('dim_contacts') }}
+    where company_id is not null
+    group by company_id
+),
+
+contacts as (
+    select
+        company_id,
+        count(*) as contact_count,
+        sum(case
+            when last_active_at >= {{ dbt.dateadd('day', -30, dbt.current_timestamp()) }} then 1
+            else 0
+        end) as active_contact_count,
+        sum(points) as total_points,
+        max(last_active_at) as last_active_at
+    from {{ ref('dim_contacts') }}
+    where company_id is not null
+    group by company_id
+)
+
+select
+    coalesce(exported.company_id, named_by_contacts.company_id) as company_id,
+    coalesce(exported.company_name, named_by_contacts.company_name) as company_name,
+    exported.website,
+    exported.industry,
+    exported.employee_count,
+    exported.annual_revenue,
+    exported.city,
+    exported.state,
+    exported.country,
+    exported.company_id is not null as is_imported,
+    coalesce(contacts.contact_count, 0) as contact_count,
+    coalesce(contacts.active_contact_count, 0) as active_contact_count,
+    coalesce(contacts.total_points, 0) as total_points,
+    coalesce(contacts.total_points, 0) + 5 * coalesce(contacts.active_contact_count, 0)
+        as engagement_score,
+    contacts.last_active_at
+from exported
+full outer join named_by_contacts on exported.company_id = named_by_contacts.company_id
+left join contacts
+    on coalesce(exported.company_id, named_by_contacts.company_id) = contacts.company_id

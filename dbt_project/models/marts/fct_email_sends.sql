@@ -1,0 +1,98 @@
+-- One row per email sent to a contact, with what happened to it: delivered, opened, clicked,
+-- bounced, unsubscribed, and when first. Engagement counts for the send it follows: the
+-- latest earlier send of the same email to the same contact.
+--
+-- Incremental: every (contact, email) pair with new email events is rebuilt whole.
+{{ config(materialized='incremental', unique_key='contact_email_key', incremental_strategy='delete+insert') }}
+
+with email_events as (
+    select
+        event_id, event_type, occurred_at, contact_id, email, email_id, link_url, bounce_type,
+        loaded_at,
+        contact_id || ':' || email_id as contact_email_key
+    from {{ ref('fct_events') }}
+    where event_type like 'email\_%' escape '\'
+      and contact_id is not null
+      and email_id is not null
+),
+
+{% if is_incremental() %}
+changed_pairs as (
+    select distinct contact_email_key
+    from email_events
+    where loaded_at > (
+        select {{ dbt.dateadd('hour', -var('lookback_hours'), 'max(loaded_at)') }} from {{ this }}
+    )
+),
+
+pair_events as (
+    select email_events.*
+    from email_events
+    inner join changed_pairs on email_events.contact_email_key = changed_pairs.contact_email_key
+),
+{% else %}
+pair_events as (select * from email_events),
+{% endif %}
+
+sends as (
+    select
+        event_id as send_id,
+        contact_email_key,
+        contact_id,
+        email,
+        email_id,
+        occurred_at as sent_at,
+        coalesce(
+            lead(occurred_at) over (partition by contact_email_key order by occurred_at, event_id),
+            cast('9999-12-31' as timestamp)
+        ) as next_sent_at
+    from pair_events
+    where event_type = 'email_sent'
+),
+
+engagement as (
+    select
+        sends.send_id,
+        max(case when e.event_type = 'email_delivered' then 1 else 0 end) as delivered,
+        max(case when e.event_type = 'email_bounce' then 1 else 0 end) as bounced,
+        max(case when e.event_type = 'email_bounce' and e.bounce_type = 'hard' then 1 else 0 end)
+            as hard_bounced,
+        max(case when e.event_type = 'email_unsubscribe' then 1 else 0 end) as unsubscribed,
+        sum(case when e.event_type = 'email_open' then 1 else 0 end) as open_count,
+        sum(case when e.event_type = 'email_click' then 1 else 0 end) as click_count,
+        min(case when e.event_type = 'email_open' then e.occurred_at end) as first_opened_at,
+        min(case when e.event_type = 'email_click' then e.occurred_at end) as first_clicked_at,
+        max(e.loaded_at) as loaded_at
+    from sends
+    left join pair_events as e
+        on sends.contact_email_key = e.contact_email_key
+        and e.occurred_at >= sends.sent_at
+        and e.occurred_at < sends.next_sent_at
+        and e.event_type <> 'email_sent'
+    group by sends.send_id
+)
+
+select
+    sends.send_id,
+    sends.contact_email_key,
+    sends.contact_id,
+    sends.email,
+    sends.email_id,
+    sends.sent_at,
+    cast(sends.sent_at as date) as sent_on,
+    engagement.delivered = 1 as is_delivered,
+    engagement.bounced = 1 as is_bounced,
+    engagement.hard_bounced = 1 as is_hard_bounced,
+    -- a click implies an open even when the open pixel was blocked, as Mautic counts it
+    (engagement.open_count > 0 or engagement.click_count > 0) as is_opened,
+    engagement.click_count > 0 as is_clicked,
+    engagement.unsubscribed = 1 as is_unsubscribed,
+    engagement.open_count,
+    engagement.click_count,
+    coalesce(engagement.first_opened_at, engagement.first_clicked_at) as first_opened_at,
+    engagement.first_clicked_at,
+    {{ dbt.datediff('sends.sent_at', 'coalesce(engagement.first_opened_at, engagement.first_clicked_at)', 'minute') }}
+        as minutes_to_open,
+    coalesce(engagement.loaded_at, (select max(loaded_at) from pair_events)) as loaded_at
+from sends
+inner join engagement on sends.send_id = engagement.send_id

@@ -1,0 +1,155 @@
+-- Web sessions: a visitor's page hits until 30 minutes of inactivity, with landing and exit
+-- page, duration and traffic source (UTM tags of the landing hit, else the referrer's class).
+--
+-- Incremental: visitors with new page hits since the last build (minus a lookback) have all
+-- their sessions rebuilt, since a late hit can join or split sessions.
+-- depends_on: {{ ref('int_identity_links') }}
+{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert') }}
+
+{% if is_incremental() %}
+{% set since %}(select {{ dbt.dateadd('hour', -var('lookback_hours'), 'max(loaded_at)') }} from {{ this }}){% endset %}
+{% endif %}
+
+with visitors as (
+    select distinct anonymous_id
+    from {{ ref('fct_events') }}
+    where event_type = 'page_hit' and anonymous_id is not null
+    {% if is_incremental() %}
+      and loaded_at > {{ since }}
+    union
+    -- visitors newly stitched to a contact: their sessions change owner
+    select anonymous_id from {{ ref('int_identity_links') }} where loaded_at > {{ since }}
+    {% endif %}
+),
+
+visitor_hits as (
+    select
+        events.event_id, events.anonymous_id, events.contact_id, events.occurred_at, events.loaded_at,
+        events.url, events.page_path, events.page_id, events.referrer, events.utm_source,
+        events.utm_medium, events.utm_campaign, events.utm_term, events.utm_content,
+        lag(events.occurred_at) over (
+            partition by events.anonymous_id order by events.occurred_at, events.event_id
+        ) as previous_hit_at
+    from {{ ref('fct_events') }} as events
+    inner join visitors on events.anonymous_id = visitors.anonymous_id
+    where events.event_type = 'page_hit'
+),
+
+flagged as (
+    select
+        *,
+        case
+            when previous_hit_at is null then 1
+            when {{ dbt.datediff('previous_hit_at', 'occurred_at', 'second') }}
+                > {{ var('session_timeout_minutes') }} * 60 then 1
+            else 0
+        end as starts_session
+    from visitor_hits
+),
+
+hits as (
+    select
+        *,
+        sum(starts_session) over (
+            partition by anonymous_id order by occurred_at, event_id rows unbounded preceding
+        ) as session_number
+    from flagged
+),
+
+sessions as (
+    select
+        anonymous_id,
+        session_number,
+        max(contact_id) as contact_id,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at,
+        count(*) as page_views,
+        max(loaded_at) as loaded_at,
+        max(case when starts_session = 1 then event_id end) as landing_event_id
+    from hits
+    group by anonymous_id, session_number
+),
+
+landing as (
+    select
+        sessions.*,
+        hits.url as landing_url,
+        hits.page_path as landing_path,
+        hits.page_id as landing_page_id,
+        hits.referrer,
+        hits.utm_source,
+        hits.utm_medium,
+        hits.utm_campaign,
+        hits.utm_term,
+        hits.utm_content,
+        lower(regexp_extract(hits.referrer, '^[a-z]+://([^/:?#]+)', 1)) as referrer_host,
+        lower(regexp_extract(hits.url, '^[a-z]+://([^/:?#]+)', 1)) as site_host
+    from sessions
+    inner join hits on sessions.landing_event_id = hits.event_id
+),
+
+exits as (
+    select anonymous_id, session_number, page_path as exit_path
+    from (
+        select
+            anonymous_id, session_number, page_path,
+            row_number() over (
+                partition by anonymous_id, session_number order by occurred_at desc, event_id desc
+            ) as from_last
+        from hits
+    ) as ranked
+    where from_last = 1
+),
+
+referrer_class as (
+    select
+        landing.anonymous_id,
+        landing.session_number,
+        min(classes.medium) as medium,
+        min(classes.source) as source
+    from landing
+    inner join {{ ref('referrer_classes') }} as classes
+        on landing.referrer_host like classes.host_pattern
+    group by landing.anonymous_id, landing.session_number
+)
+
+select
+    {{ dbt.hash("landing.anonymous_id || ':' || cast(landing.session_number as varchar)") }}
+        as session_id,
+    landing.anonymous_id,
+    landing.contact_id,
+    landing.session_number,
+    landing.session_number = 1 as is_first_session,
+    landing.started_at,
+    landing.ended_at,
+    cast(landing.started_at as date) as started_on,
+    {{ dbt.datediff('landing.started_at', 'landing.ended_at', 'second') }} as duration_seconds,
+    landing.page_views,
+    landing.page_views = 1 as is_bounce,
+    landing.landing_url,
+    landing.landing_path,
+    landing.landing_page_id,
+    exits.exit_path,
+    landing.referrer,
+    landing.referrer_host,
+    case
+        when landing.utm_source is not null then landing.utm_source
+        when landing.referrer_host is null or landing.referrer_host = landing.site_host then '(direct)'
+        else coalesce(referrer_class.source, landing.referrer_host)
+    end as source,
+    case
+        when landing.utm_medium is not null then landing.utm_medium
+        when landing.utm_source is not null then 'unknown'
+        when landing.referrer_host is null or landing.referrer_host = landing.site_host then 'direct'
+        else coalesce(referrer_class.medium, 'referral')
+    end as medium,
+    landing.utm_campaign as campaign,
+    landing.utm_term as term,
+    landing.utm_content as content,
+    landing.loaded_at
+from landing
+inner join exits
+    on landing.anonymous_id = exits.anonymous_id and landing.session_number = exits.session_number
+left join referrer_class
+    on landing.anonymous_id = referrer_class.anonymous_id
+    and landing.session_number = referrer_class.session_number
