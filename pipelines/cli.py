@@ -62,8 +62,24 @@ def generate(
         summary = run_generator(
             target, contacts=contacts, days=days, seed=seed, end_date=last_day, progress=advance
         )
-    console.print(summary.describe() if hasattr(summary, "describe") else summary)
-    console.print(f"[green]Landing zone ready:[/] {target.landing}")
+    table = Table(
+        title=f"generated {summary.window_start:%Y-%m-%d} … {summary.window_end:%Y-%m-%d}"
+    )
+    table.add_column("what")
+    table.add_column("rows", justify="right")
+    table.add_row("contacts in CSV", f"{summary.contacts_in_csv:,}")
+    table.add_row("contacts known only from events", f"{summary.contacts_events_only:,}")
+    table.add_row("anonymous visitors", f"{summary.anonymous_visitors:,}")
+    table.add_row("companies", f"{summary.companies:,}")
+    for name, rows in summary.catalog_rows.items():
+        table.add_row(f"catalog {name}", f"{rows:,}")
+    for event_type, rows in summary.events.items():
+        table.add_row(f"event {event_type}", f"{rows:,}")
+    console.print(table)
+    console.print(
+        f"[green]{len(summary.files)} files, {summary.bytes_written / 2**20:,.1f} MiB[/] "
+        f"in {target.landing}"
+    )
 
 
 @app.command()
@@ -88,7 +104,7 @@ def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
         console.print(_reconciliation_table(loaded))
     failed = [r for r in reports if r.status == "failed"]
     for report in failed:
-        console.print(f"[red]error[/] {report.file}: {report.error}")
+        console.print(f"[red]error[/] {report.file}: {report.error}", soft_wrap=True)
     rows = sum(r.rows_loaded for r in loaded)
     quarantined = sum(r.rows_quarantined for r in loaded)
     console.print(
@@ -129,7 +145,7 @@ def _reconciliation_table(reports) -> Table:
     table = Table(title="rows read = loaded + quarantined", title_justify="left")
     for column in ("file", "table", "read", "loaded", "quarantined", "status"):
         justify = "right" if column in ("read", "loaded", "quarantined") else "left"
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, overflow="fold")
     for r in reports:
         status = (
             "[red]failed[/]" if r.status == "failed" else "new version" if r.new_version else "ok"

@@ -44,7 +44,7 @@ def run(plan: Plan, chunk: int, home: Home, staging: Path) -> ChunkResult:
     contacts_path = writer.contacts_file(home.landing_dir("contacts"), chunk)
     result.files.append(writer.write_csv(pop.csv, contacts_path, staging))
 
-    ids = segment.MessageIds(f"{plan.seed}-{chunk:04d}")
+    ids = segment.MessageIds(f"{plan.message_id_prefix}-{chunk:04d}")
     window = plan.window
 
     def frames() -> Iterator[pl.DataFrame]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,6 +42,13 @@ class Plan:
         """(global index of the chunk's first contact, number of contacts in it)."""
         first = chunk * self.chunk_size
         return first, min(self.chunk_size, self.contacts - first)
+
+    @property
+    def message_id_prefix(self) -> str:
+        """Names this generation in message ids, so a re-generation with other parameters into
+        the same home never reuses an id for a different event (staging keeps the first)."""
+        key = f"{self.seed}|{self.contacts}|{self.days}|{self.end_date}|{self.chunk_size}"
+        return f"{self.seed}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
     def rng(self, chunk: int, stream: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, chunk, stream])

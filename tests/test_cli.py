@@ -1,0 +1,67 @@
+"""The command line end to end, as a user runs it: generate, ingest, ingest again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from ingest.generator import generate
+from ingest.home import Home
+from tests.conftest import query
+
+FUNNELHOUSE = str(Path(sys.executable).with_name("funnelhouse"))
+SIZE = {"contacts": 600, "days": 14, "seed": 7, "end_date": date(2026, 11, 1)}
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([FUNNELHOUSE, *args], capture_output=True, text=True, env=env)
+
+
+def test_generate_then_ingest_loads_every_generated_row_once(tmp_path):
+    home = Home.resolve(tmp_path / "home")
+    generated = run(
+        "generate",
+        "--home",
+        str(home.root),
+        "--contacts",
+        "600",
+        "--days",
+        "14",
+        "--seed",
+        "7",
+        "--end-date",
+        "2026-11-01",
+    )
+    assert generated.returncode == 0, generated.stderr
+    expected = generate(tmp_path / "expected", **SIZE)  # same parameters, same data
+
+    first = run("ingest", "--home", str(home.root))
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "0 failed" in first.stdout and "0 quarantined" in first.stdout
+    assert query(home, "select count(*) from raw.contacts") == [(expected.contacts_in_csv,)]
+    assert query(home, "select count(*) from raw.companies") == [(expected.companies,)]
+    loaded = dict(query(home, "select event_type, count(*) from raw.events group by 1"))
+    assert loaded == {t: n for t, n in expected.events.items() if n}
+    for name, rows in expected.catalog_rows.items():
+        assert query(home, f"select count(*) from raw.{name}") == [(rows,)]
+    assert query(
+        home, "select sum(rows_read) = sum(rows_loaded + rows_quarantined) from raw._loads"
+    ) == [(True,)]
+
+    second = run("ingest", "--home", str(home.root))
+    assert second.returncode == 0
+    assert "0 files loaded (0 rows, 0 quarantined)" in second.stdout
+    assert query(home, "select count(*) from raw._loads") == [(len(expected.files),)]
+
+
+def test_home_comes_from_the_environment_and_bad_files_exit_nonzero_without_traceback(tmp_path):
+    home = Home.resolve(tmp_path / "env-home").ensure()
+    (home.landing / "events" / "broken.parquet").write_bytes(b"")
+    (home.landing / "contacts" / "people.csv").write_text("email\nann@example.com\n")
+    result = run("ingest", env={"FUNNELHOUSE_HOME": str(home.root), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "events/broken.parquet: not a Parquet file: it is empty (0 bytes)" in result.stdout
+    assert query(home, "select email from raw.contacts") == [("ann@example.com",)]
