@@ -7,11 +7,23 @@ with exported as (
     select * from {{ ref('stg_companies') }}
 ),
 
-named_by_contacts as (
-    select company_id, max(company_name) as company_name
+spellings as (
+    select company_id, company_name, count(*) as contacts
     from {{ ref('dim_contacts') }}
     where company_id is not null
-    group by company_id
+    group by company_id, company_name
+),
+
+named_by_contacts as (  -- the spelling most contacts use
+    select company_id, company_name
+    from (
+        select
+            *,
+            row_number() over (partition by company_id order by contacts desc, company_name)
+                as spelling_rank
+        from spellings
+    ) as ranked
+    where spelling_rank = 1
 ),
 
 contacts as (
