@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: help setup system-packages demo test lint format clean
 
 help:
-	@echo "make demo   set up, generate demo data into $(HOME_DIR)/ and run the pipeline"
+	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, ingest it and build the models"
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff check and format check"
 
@@ -40,6 +40,7 @@ demo: setup
 		$(BIN)/funnelhouse generate --home $(HOME_DIR); \
 	else echo "demo data already in $(HOME_DIR)/landing (delete it to regenerate)"; fi
 	$(BIN)/funnelhouse ingest --home $(HOME_DIR)
+	$(BIN)/funnelhouse build --home $(HOME_DIR)
 
 test: setup
 	$(BIN)/pytest
