@@ -58,13 +58,8 @@ def main() -> None:
     parser.add_argument("--skip-full", action="store_true", help="only the incremental part")
     args = parser.parse_args()
     home = Home.resolve(args.home)
-    (events,) = (
-        home.warehouse
-        and __import__("duckdb")
-        .connect(str(home.warehouse), read_only=True)
-        .execute("select count(*) from raw.events")
-        .fetchone()
-    )
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        (events,) = con.execute("select count(*) from raw.events").fetchone()
     print(f"home              {home.root} ({events:,} raw events)")
 
     if not args.skip_full:
