@@ -2,7 +2,8 @@
 -- creates a company the same way), with contact counts and engagement.
 --
 -- engagement_score: the points of the company's contacts summed, plus 5 for each contact
--- active in the last 30 days — a company where several people engage scores highest.
+-- active in the 30 days before the newest event (the warehouse's clock, so a rebuild is
+-- reproducible) — a company where several people engage scores highest.
 with exported as (
     select * from {{ ref('stg_companies') }}
 ),
@@ -31,7 +32,8 @@ contacts as (
         company_id,
         count(*) as contact_count,
         sum(case
-            when last_active_at >= {{ dbt.dateadd('day', -30, dbt.current_timestamp()) }} then 1
+            when last_active_at >= (select {{ dbt.dateadd('day', -30, 'max(occurred_at)') }} from {{ ref('fct_events') }})
+            then 1
             else 0
         end) as active_contact_count,
         sum(points) as total_points,

@@ -16,17 +16,18 @@ known as (
     select contact_id, email from activity
 ),
 
--- TEMPORARY until fct_points_ledger / fct_stage_changes land: same columns, no rows.
 points as (
-    select cast(null as varchar) as contact_id, cast(0 as bigint) as points where false
+    select contact_id, sum(delta) as points
+    from {{ ref('fct_points_ledger') }}
+    group by contact_id
 ),
 
 stages as (
     select
-        cast(null as varchar) as contact_id, cast(null as varchar) as stage_id,
-        cast(null as varchar) as stage_name, cast(null as integer) as stage_order,
-        cast(null as timestamp) as changed_at, 1 as from_latest
-    where false
+        contact_id, stage_id, stage_name, stage_order, changed_at,
+        row_number() over (partition by contact_id order by stage_order desc, changed_at desc)
+            as from_latest
+    from {{ ref('fct_stage_changes') }}
 ),
 
 first_sessions as (
