@@ -23,7 +23,13 @@ with candidates as (
 attributed as (
     select
         candidates.*,
-        coalesce(keys.email, stitched.email) as email
+        coalesce(keys.email, stitched.email) as email,
+        {{ json_fields('candidates.properties', [
+            'url', 'path', 'title', 'referrer', 'page_id', 'email_id', 'link_url', 'form_id',
+            'asset_id', 'sms_id', 'focus_id', 'dynamic_content_id', 'slot', 'variant',
+            'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'delta',
+            'channel', 'reason', 'bounce_type',
+        ]) }} as p
     from candidates
     left join {{ ref('int_identity_contact_keys') }} as keys
         on candidates.contact_key = keys.contact_key
@@ -44,32 +50,32 @@ select
     coalesce(
         case when email is not null then {{ dbt.hash('email') }} end, 'anon:' || anonymous_id
     ) as visitor_id,
-    {{ json_text('properties', 'url') }} as url,
+    p.url as url,
     coalesce(
-        {{ json_text('properties', 'path') }},
-        nullif(regexp_extract({{ json_text('properties', 'url') }}, '^[a-z]+://[^/]+(/[^?#]*)', 1), '')
+        p.path,
+        nullif(regexp_extract(p.url, '^[a-z]+://[^/]+(/[^?#]*)', 1), '')
     ) as page_path,
-    {{ json_text('properties', 'title') }} as page_title,
-    nullif({{ json_text('properties', 'referrer') }}, '') as referrer,
-    {{ json_text('properties', 'page_id') }} as page_id,
-    {{ json_text('properties', 'email_id') }} as email_id,
-    {{ json_text('properties', 'link_url') }} as link_url,
-    {{ json_text('properties', 'form_id') }} as form_id,
-    {{ json_text('properties', 'asset_id') }} as asset_id,
-    {{ json_text('properties', 'sms_id') }} as sms_id,
-    {{ json_text('properties', 'focus_id') }} as focus_item_id,
-    {{ json_text('properties', 'dynamic_content_id') }} as dynamic_content_id,
-    {{ json_text('properties', 'slot') }} as slot_name,
-    {{ json_text('properties', 'variant') }} as variant,
-    lower({{ json_text('properties', 'utm_source') }}) as utm_source,
-    lower({{ json_text('properties', 'utm_medium') }}) as utm_medium,
-    {{ json_text('properties', 'utm_campaign') }} as utm_campaign,
-    {{ json_text('properties', 'utm_term') }} as utm_term,
-    {{ json_text('properties', 'utm_content') }} as utm_content,
-    try_cast({{ json_text('properties', 'delta') }} as integer) as points_delta,
-    {{ json_text('properties', 'channel') }} as dnc_channel,
-    {{ json_text('properties', 'reason') }} as reason,
-    {{ json_text('properties', 'bounce_type') }} as bounce_type,
+    p.title as page_title,
+    nullif(p.referrer, '') as referrer,
+    p.page_id as page_id,
+    p.email_id as email_id,
+    p.link_url as link_url,
+    p.form_id as form_id,
+    p.asset_id as asset_id,
+    p.sms_id as sms_id,
+    p.focus_id as focus_item_id,
+    p.dynamic_content_id as dynamic_content_id,
+    p.slot as slot_name,
+    p.variant as variant,
+    lower(p.utm_source) as utm_source,
+    lower(p.utm_medium) as utm_medium,
+    p.utm_campaign as utm_campaign,
+    p.utm_term as utm_term,
+    p.utm_content as utm_content,
+    try_cast(p.delta as integer) as points_delta,
+    p.channel as dnc_channel,
+    p.reason as reason,
+    p.bounce_type as bounce_type,
     properties,
     source_file,
     loaded_at
