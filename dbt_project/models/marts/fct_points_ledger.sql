@@ -52,19 +52,9 @@ with rules as (
 rules_version as (
     select
         {{ dbt.hash(dbt.concat([
-            dbt.listagg(dbt.concat([
-                "coalesce(cast(rule_id as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(event_type as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(url_pattern as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(form_id as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(asset_id as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(email_id as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(delta as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(point_group as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(repeatable as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(max_per_contact as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(is_active as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(name as " ~ dbt.type_string() ~ "), '')",
+            dbt.listagg(row_fingerprint([
+                "rule_id", "event_type", "url_pattern", "form_id", "asset_id", "email_id", "delta",
+                "point_group", "repeatable", "max_per_contact", "is_active", "name",
             ]), "';'", "order by rule_id"),
             "'; decay days: " ~ (decay_days if decay_days is not none else 'none') ~ "'",
         ])) }} as rules_version

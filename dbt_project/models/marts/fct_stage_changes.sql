@@ -40,14 +40,9 @@ with stages as (
 rules_version as (
     select
         {{ dbt.hash(dbt.concat([
-            dbt.listagg(dbt.concat([
-                "coalesce(cast(stage_id as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(name as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(stage_order as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(min_points as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(event_type as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(form_id as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(contact_tag as " ~ dbt.type_string() ~ "), '')",
+            dbt.listagg(row_fingerprint([
+                "stage_id", "name", "stage_order", "min_points", "event_type", "form_id",
+                "contact_tag",
             ]), "';'", "order by stage_id"),
             "'; points: '",
             "(select coalesce(max(rules_version), '') from " ~ ref('fct_points_ledger') ~ ")",
