@@ -14,9 +14,7 @@ with candidates as (
     select * from {{ ref('stg_events') }}
     {% if is_incremental() %}
     where loaded_at > {{ since }}
-       or anonymous_id in (
-            select anonymous_id from {{ ref('int_identity_links') }} where loaded_at > {{ since }}
-       )
+       or anonymous_id in ({{ relinked_anonymous_ids(since) }})
     {% endif %}
 ),
 

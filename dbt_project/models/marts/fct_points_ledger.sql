@@ -71,13 +71,7 @@ decay_clock as (
 
 {% if is_incremental() %}
 rules_changed as (
-    select count(*) > 0 as is_changed
-    from (
-        select 1 as stale
-        from {{ this }}
-        where rules_version <> (select rules_version from rules_version)
-        limit 1
-    ) as stale_rows
+    {{ rules_changed() }}
 ),
 
 rescored_contacts as (
@@ -90,11 +84,7 @@ rescored_contacts as (
     union
     -- every contact ever linked to a tracking id that got a new link: stitching may have
     -- moved that device's events from one of them to another
-    select {{ dbt.hash('email') }} as contact_id
-    from {{ ref('int_identity_links') }}
-    where anonymous_id in (
-        select anonymous_id from {{ ref('int_identity_links') }} where loaded_at > {{ since }}
-    )
+    {{ relinked_contacts(since) }}
     union
     -- contacts scored under other rules, who may score nothing now
     select contact_id

@@ -18,7 +18,7 @@ with visitors as (
       and loaded_at > {{ since }}
     union
     -- visitors newly stitched to a contact: their sessions change owner
-    select anonymous_id from {{ ref('int_identity_links') }} where loaded_at > {{ since }}
+    {{ relinked_anonymous_ids(since) }}
     {% endif %}
 ),
 

@@ -52,13 +52,7 @@ rules_version as (
 
 {% if is_incremental() %}
 rules_changed as (
-    select count(*) > 0 as is_changed
-    from (
-        select 1 as stale
-        from {{ this }}
-        where rules_version <> (select rules_version from rules_version)
-        limit 1
-    ) as stale_rows
+    {{ rules_changed() }}
 ),
 
 restaged_contacts as (
@@ -81,11 +75,7 @@ restaged_contacts as (
       )
     union
     -- every contact ever linked to a tracking id that got a new link (stitching moves events)
-    select {{ dbt.hash('email') }} as contact_id
-    from {{ ref('int_identity_links') }}
-    where anonymous_id in (
-        select anonymous_id from {{ ref('int_identity_links') }} where loaded_at > {{ since }}
-    )
+    {{ relinked_contacts(since) }}
     union
     -- reloaded CRM records: tags, creation date
     select {{ dbt.hash('email') }} as contact_id
