@@ -37,3 +37,22 @@ def drop(home: Home, source: Path, kind: str, name: str | None = None) -> Path:
 def query(home: Home, sql: str) -> list[tuple]:
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A small generated home, ingested, built by dbt and published; shared, treat as read-only."""
+    from datetime import UTC, datetime
+
+    from ingest.generator import generate
+    from ingest.loader import ingest
+    from pipelines.dbt_project import run_dbt
+    from pipelines.publish import publish
+
+    built = Home.resolve(tmp_path_factory.mktemp("built") / "home").ensure()
+    generate(built, contacts=300, days=60, seed=7, end_date=datetime.now(UTC).date())
+    ingest(built)
+    result = run_dbt(built, "build", capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    publish(built)
+    return built

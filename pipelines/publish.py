@@ -1,0 +1,98 @@
+"""Publishing: copy the built marts into a fresh read-only file and swap it in atomically.
+
+Dashboards never open the build database (DuckDB lets one process write a file, and a reader's
+open connection would block dbt). After a successful build the marts, segments and reports are
+copied into a new DuckDB file beside the published one, which then replaces it with a single
+``rename``: a reader opens either the old file or the new one, never a half-written one, and a
+reader still holding the old file keeps reading it until it closes its connection.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingest.home import Home
+
+# Schemas the dbt project builds for readers (staging and intermediate stay private).
+PUBLISHED_SCHEMAS = ("marts", "segments", "reports")
+# The pipeline's own bookkeeping, for the pipeline health page: raw table → published name.
+PIPELINE_TABLES = {"_loads": "loads", "quarantine": "quarantine"}
+# Not "marts.duckdb": the catalog would share its name with the marts schema.
+PUBLISHED_FILE = "funnelhouse.duckdb"
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    path: Path
+    tables: dict[str, int]  # "schema.table" → rows
+    published_at: datetime
+    bytes: int
+
+
+def published_path(home: Home) -> Path:
+    return home.published / PUBLISHED_FILE
+
+
+def publish(home: Home, run_id: str = "") -> PublishReport:
+    """Copy every relation of PUBLISHED_SCHEMAS (views become tables) and swap the file in."""
+    target = published_path(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.stem}-{uuid.uuid4().hex[:8]}.duckdb")
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    tables: dict[str, int] = {}
+    try:
+        with duckdb.connect(str(staging)) as con:
+            con.execute("attach ? as build (read_only)", [str(home.warehouse)])
+            for schema, name in _relations(con):
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(
+                    f'create table "{schema}"."{name}" as select * from build."{schema}"."{name}"'
+                )
+                tables[f"{schema}.{name}"] = _count(con, f'"{schema}"."{name}"')
+            con.execute("create schema pipeline")
+            for raw_name, name in PIPELINE_TABLES.items():
+                con.execute(
+                    f'create table pipeline."{name}" as select * from build.raw."{raw_name}"'
+                )
+            con.execute(
+                "create table pipeline.publish as select ?::timestamp as published_at, "
+                "? as run_id, ? as tables",
+                [published_at, run_id, len(tables)],
+            )
+            con.execute("detach build")
+            con.execute("checkpoint")
+        _fsync(staging)
+        os.replace(staging, target)
+        _fsync(target.parent)
+    finally:
+        staging.unlink(missing_ok=True)
+        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+    return PublishReport(target, tables, published_at, target.stat().st_size)
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    placeholders = ", ".join("?" for _ in PUBLISHED_SCHEMAS)
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_catalog = 'build' and table_schema in ({placeholders}) "
+        "order by table_schema, table_name",
+        list(PUBLISHED_SCHEMAS),
+    ).fetchall()
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    return con.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
