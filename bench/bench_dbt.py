@@ -27,12 +27,7 @@ from pipelines.dbt_project import dbt_command, dbt_env
 def timed_dbt(home: Home, *args: str) -> tuple[float, float]:
     """(seconds, peak RSS MiB) of one dbt invocation, measured on that process alone."""
     started = time.perf_counter()
-    # Its own target and log folders, so other dbt runs in the project are left alone.
-    env = dbt_env(home) | {
-        "DBT_TARGET_PATH": str(home.root / "dbt-target"),
-        "DBT_LOG_PATH": str(home.root / "dbt-logs"),
-    }
-    process = subprocess.Popen(dbt_command(*args), env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(dbt_command(*args), env=dbt_env(home), stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:

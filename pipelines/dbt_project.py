@@ -12,9 +12,20 @@ from ingest.home import HOME_ENV, Home
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
+def dbt_target_path(home: Home) -> Path:
+    """dbt's artifacts and logs for one home: runs on different homes never share a target."""
+    return home.root / "dbt-target"
+
+
 def dbt_env(home: Home) -> dict[str, str]:
     """The environment dbt runs in: the profile reads the warehouse path from it."""
-    return {**os.environ, HOME_ENV: str(home.root)}
+    target = str(dbt_target_path(home))
+    return {
+        **os.environ,
+        HOME_ENV: str(home.root),
+        "DBT_TARGET_PATH": target,
+        "DBT_LOG_PATH": target,
+    }
 
 
 def dbt_command(*args: str) -> list[str]:
