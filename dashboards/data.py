@@ -100,3 +100,15 @@ def data_window() -> tuple[date, date] | None:
     frame = query("select min(occurred_at)::date, max(occurred_at)::date from marts.fct_events")
     first, last = frame.row(0)
     return (first, last) if first is not None else None
+
+
+FILTERS_KEY = "filters"
+
+
+def current_filters() -> Filters:
+    """The filters the sidebar (app.py) stored for this session; last 30 days by default."""
+    filters = st.session_state.get(FILTERS_KEY)
+    if filters is None:
+        today = date.today()
+        filters = Filters(today - timedelta(days=29), today)
+    return filters
