@@ -8,9 +8,10 @@ parameters; SQL text is constant or built from identifiers this code chose.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -41,18 +42,57 @@ def build_stamp() -> tuple[str, int, int]:
     return (str(path), stat.st_ino, stat.st_mtime_ns)
 
 
+Params = Sequence | Mapping[str, object]
+
+_NAMED_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _bind(sql: str, params: Params) -> list | dict:
+    """Positional parameters as a list; named ones (``$name``) only those the SQL uses.
+
+    DuckDB refuses a named parameter the statement does not mention, so a page can pass one
+    dict of everything it knows (``Filters.params()``) to every query.
+    """
+    if isinstance(params, Mapping):
+        used = set(_NAMED_PARAMETER.findall(sql))
+        return {name: value for name, value in params.items() if name in used}
+    return list(params)
+
+
+def _run(path: str, sql: str, params: Params) -> pl.DataFrame:
+    with duckdb.connect(path, read_only=True) as con:
+        return con.sql(sql, params=_bind(sql, params)).pl()
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached_query(sql: str, params: tuple, stamp: tuple[str, int, int]) -> pl.DataFrame:
-    with duckdb.connect(stamp[0], read_only=True) as con:
-        return con.sql(sql, params=list(params)).pl()
+def _cached_query(
+    sql: str, params: tuple, named: bool, stamp: tuple[str, int, int]
+) -> pl.DataFrame:
+    return _run(stamp[0], sql, dict(params) if named else list(params))
 
 
-def query(sql: str, params: Sequence = ()) -> pl.DataFrame:
-    """Run one read-only query on the published marts (cached per published build)."""
-    return _cached_query(sql, tuple(params), build_stamp())
+def query(sql: str, params: Params = ()) -> pl.DataFrame:
+    """Run one read-only query on the published marts (cached per published build).
+
+    ``params`` are positional (``?``) as a sequence, or named (``$start``) as a mapping, of
+    which only the names the SQL mentions are sent.
+    """
+    if isinstance(params, Mapping):
+        return _cached_query(sql, tuple(sorted(params.items())), True, build_stamp())
+    return _cached_query(sql, tuple(params), False, build_stamp())
 
 
-def scalar(sql: str, params: Sequence = ()):
+def clear_cache() -> None:
+    """Forget every cached result (benchmarks; a new publish does not need it)."""
+    _cached_query.clear()
+
+
+def export_csv(sql: str, params: Params = ()) -> bytes:
+    """A query's whole result as CSV bytes, uncached: for download buttons (run on click)."""
+    return _run(str(published_file()), sql, params).write_csv().encode()
+
+
+def scalar(sql: str, params: Params = ()):
     frame = query(sql, params)
     return frame.item(0, 0) if frame.height else None
 
@@ -79,6 +119,22 @@ class Filters:
         """``[start, end_exclusive]`` for ``col >= ? and col < ?`` on timestamps."""
         return [self.start, self.end + timedelta(days=1)]
 
+    @property
+    def stop(self) -> date:
+        """The day after the last one (exclusive upper bound)."""
+        return self.end + timedelta(days=1)
+
+    def params(self) -> dict[str, object]:
+        """Named parameters for ``query``: ``$start``, ``$stop`` (exclusive), ``$prev_start``
+        (the previous period is ``[$prev_start, $start)``) and ``$segment_id`` (may be null).
+        """
+        return {
+            "start": self.start,
+            "stop": self.stop,
+            "prev_start": self.previous().start,
+            "segment_id": self.segment_id,
+        }
+
 
 def in_segment(contact_column: str) -> str:
     """A predicate keeping rows whose contact is in the filter's segment (or all when unset).
@@ -95,6 +151,48 @@ def segment_params(filters: Filters) -> list:
     return [filters.segment_id, filters.segment_id]
 
 
+def segment_filter(contact_column: str) -> str:
+    """``in_segment`` for named parameters: reads ``$segment_id`` (``Filters.params()``)."""
+    return (
+        f"($segment_id::varchar is null or {contact_column} in "
+        "(select contact_id from marts.segment_membership where segment_id = $segment_id))"
+    )
+
+
+# Every segment model is a table segments.seg_<id>; a segment without members has no row in
+# segment_membership, so the list comes from the catalog and the names from the members.
+SEGMENTS_SQL = """
+with models as (
+    select substr(table_name, 5) as segment_id
+    from information_schema.tables
+    where table_schema = 'segments' and starts_with(table_name, 'seg_')
+),
+members as (
+    select segment_id, any_value(segment_name) as segment_name, count(*) as members
+    from marts.segment_membership
+    group by segment_id
+)
+select
+    coalesce(models.segment_id, members.segment_id) as segment_id,
+    coalesce(members.segment_name, coalesce(models.segment_id, members.segment_id))
+        as segment_name,
+    coalesce(members.members, 0) as members
+from models
+full join members on models.segment_id = members.segment_id
+order by segment_name
+"""
+
+
+def segments() -> pl.DataFrame:
+    """Every segment: ``segment_id``, ``segment_name``, ``members`` (now)."""
+    return query(SEGMENTS_SQL)
+
+
+def published_at() -> datetime | None:
+    """When the build on show was published (UTC)."""
+    return scalar("select max(published_at) from pipeline.publish")
+
+
 def data_window() -> tuple[date, date] | None:
     """First and last day with events in the published build."""
     frame = query("select min(occurred_at)::date, max(occurred_at)::date from marts.fct_events")
@@ -105,10 +203,16 @@ def data_window() -> tuple[date, date] | None:
 FILTERS_KEY = "filters"
 
 
+def default_filters(days: int = 30) -> Filters:
+    """The last ``days`` days up to the newest event day of the build (today without one)."""
+    window = data_window() if has_build() else None
+    last = window[1] if window else date.today()
+    return Filters(last - timedelta(days=days - 1), last)
+
+
 def current_filters() -> Filters:
     """The filters the sidebar (app.py) stored for this session; last 30 days by default."""
     filters = st.session_state.get(FILTERS_KEY)
     if filters is None:
-        today = date.today()
-        filters = Filters(today - timedelta(days=29), today)
+        filters = default_filters()
     return filters

@@ -1,0 +1,29 @@
+"""The SQL behind the dashboard pages: one module per page, run through ``dashboards.data.query``.
+
+Every statement is constant text with named parameters (``$start``, ``$stop``, ``$prev_start``,
+``$segment_id`` from ``Filters.params()``, plus page ones such as ``$contact_id``); nothing a
+user types ever becomes SQL. Each function returns a small, aggregated frame (or one page of
+rows), so a page stays quick on a home of a million contacts.
+
+Where a ``rpt_*`` report model has the needed grain it is read while no segment is chosen; with
+a segment the same figures are computed from the marts, restricted to the segment's members
+(``data.segment_filter``). The two branches of such a statement are joined by ``union all`` and
+guarded by ``$segment_id is null`` / ``is not null``: DuckDB plans with the parameter's value,
+so the other branch costs nothing.
+"""
+
+from __future__ import annotations
+
+from dashboards.data import segment_filter
+
+# Events that are not something the contact did (as rpt_contact_growth_daily and
+# dim_contacts.last_active_at count activity).
+PASSIVE_EVENTS = (
+    "('email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', "
+    "'sms_failed', 'dnc_change', 'manual_points')"
+)
+
+NO_SEGMENT = "$segment_id::varchar is null"
+A_SEGMENT = "$segment_id::varchar is not null"
+
+__all__ = ["A_SEGMENT", "NO_SEGMENT", "PASSIVE_EVENTS", "segment_filter"]
