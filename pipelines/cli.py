@@ -96,7 +96,8 @@ def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
         def on_file(landing_file, report) -> None:
             progress.update(task, advance=1, description=f"ingesting {landing_file.relative}")
 
-        reports = run_ingest(target, on_file=on_file)
+        with _writing(target, "funnelhouse ingest"):
+            reports = run_ingest(target, on_file=on_file)
 
     loaded = [r for r in reports if r.status != "skipped"]
     skipped = len(reports) - len(loaded)
@@ -137,8 +138,71 @@ def build(
         *(["--full-refresh"] if full_refresh else []),
         *(["--select", select] if select else []),
     ]
-    result = run_dbt(target, *args)
+    with _writing(target, "funnelhouse build"):
+        result = run_dbt(target, *args)
     raise typer.Exit(code=result.returncode)
+
+
+def _writing(home: Home, holder: str):
+    """The warehouse lock for a command; waits while a run writes, saying so."""
+    from pipelines.lock import warehouse_lock
+
+    def waiting(owner: str) -> None:
+        console.print(f"[yellow]waiting[/] for the warehouse: held by {owner}")
+
+    return warehouse_lock(home, holder, on_wait=waiting)
+
+
+@app.command()
+def run(
+    home: HomeOption = Path(DEFAULT_HOME),
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Build even when nothing changed since the last build.")
+    ] = False,
+) -> None:
+    """Run the whole loop in-process: ingest → dbt build → publish → activation."""
+    from pipelines.run import run_pipeline, summary_table
+    from pipelines.settings import SettingsError
+
+    target = Home.resolve(home).ensure()
+    try:
+        summary = run_pipeline(target, full_refresh=full_refresh, force=force, console=console)
+    except SettingsError as error:
+        console.print(f"[red]error[/] {error}")
+        raise typer.Exit(code=2) from None
+    console.print(summary_table(summary))
+    if summary.exit_code:
+        failed = [label for label, status in summary.steps.items() if status == "failed"]
+        reasons = [f"step {label} failed" for label in failed] + [
+            f"check {name} failed" for name in summary.failed_checks
+        ]
+        console.print(f"[red]run {summary.run_id[:8]} failed:[/] {'; '.join(reasons) or 'see log'}")
+    else:
+        console.print(f"[green]run {summary.run_id[:8]} succeeded[/] → {target.published}")
+    raise typer.Exit(code=summary.exit_code)
+
+
+@app.command()
+def ui(
+    home: HomeOption = Path(DEFAULT_HOME),
+    port: Annotated[int, typer.Option(help="Port of the Dagster webserver.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Start Dagster's webserver and daemon (schedule, sensor) for this home."""
+    import os
+    import sys
+
+    from pipelines.instance import dagster_home
+
+    target = Home.resolve(home).ensure()
+    env = {**os.environ, HOME_ENV: str(target.root), "DAGSTER_HOME": str(dagster_home(target))}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    argv = [dagster, "dev", "-m", "pipelines.definitions", "--host", host, "--port", str(port)]
+    console.print(f"Dagster for {target.root} on http://{host}:{port}")
+    os.execve(dagster, argv, env)
 
 
 def _reconciliation_table(reports) -> Table:

@@ -1,15 +1,27 @@
-"""Running the dbt project against a data home."""
+"""Running the dbt project against a data home, and keeping its manifest current."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.home import HOME_ENV, Home
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+# The manifest Dagster reads when the definitions are imported (`dbt parse` writes it).
+MANIFEST_TARGET = DBT_PROJECT_DIR / "target"
+MANIFEST = MANIFEST_TARGET / "manifest.json"
+# dbt installed beside this Python (the project's virtual environment), not whatever is on PATH.
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+# Generated folders of the dbt project: their content is not an input of a build.
+GENERATED = {"target", "logs", "dbt_packages", ".user.yml"}
+
+
+class DbtParseError(RuntimeError):
+    pass
 
 
 def dbt_target_path(home: Home) -> Path:
@@ -29,9 +41,8 @@ def dbt_env(home: Home) -> dict[str, str]:
 
 
 def dbt_command(*args: str) -> list[str]:
-    executable = Path(sys.executable).with_name("dbt")
     return [
-        str(executable),
+        str(DBT_EXECUTABLE),
         *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
@@ -50,3 +61,31 @@ def run_dbt(home: Home, *args: str, capture: bool = False) -> subprocess.Complet
         capture_output=capture,
         check=False,
     )
+
+
+def project_files(project_dir: Path = DBT_PROJECT_DIR) -> Iterator[Path]:
+    """The dbt project's own files (models, seeds, macros, tests, configuration)."""
+    for path in sorted(project_dir.rglob("*")):
+        if path.is_file() and not GENERATED.intersection(path.relative_to(project_dir).parts):
+            yield path
+
+
+def ensure_manifest() -> Path:
+    """Run `dbt parse` when the manifest is missing or older than a project file."""
+    if MANIFEST.exists():
+        built = MANIFEST.stat().st_mtime
+        if all(path.stat().st_mtime <= built for path in project_files()):
+            return MANIFEST
+    env = {**os.environ, "DBT_TARGET_PATH": str(MANIFEST_TARGET)}
+    env.setdefault("DBT_LOG_PATH", str(MANIFEST_TARGET))
+    result = subprocess.run(
+        dbt_command("parse", "--quiet"),
+        env=env,
+        cwd=DBT_PROJECT_DIR,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode or not MANIFEST.exists():
+        raise DbtParseError(f"dbt parse failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}")
+    return MANIFEST

@@ -1,0 +1,81 @@
+"""The dbt project as Dagster assets: every model and seed an asset, every dbt test a check."""
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from pydantic import Field
+
+from ingest.home import HOME_ENV
+from pipelines.build_state import current_inputs, decide, record_build
+from pipelines.dbt_project import dbt_target_path, ensure_manifest
+from pipelines.resources import BuildPolicy, HomeResource
+
+
+class FunnelhouseTranslator(DagsterDbtTranslator):
+    """Groups follow the project's folders (staging, intermediate, marts, segments, reports);
+    seeds are the rule tables."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "rules"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(False, description="Rebuild incremental models from scratch.")
+    force: bool = Field(False, description="Build even when nothing changed since the last build.")
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """The dbt resource passes os.environ to dbt; the profile finds the home through it."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    dagster_dbt_translator=FunnelhouseTranslator(),
+    name="dbt_build",
+)
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    home: HomeResource,
+    build_policy: BuildPolicy,
+):
+    """`dbt build` (seeds, models, tests), skipped when nothing changed since the last build."""
+    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    whole_project = context.selected_asset_keys == set(context.assets_def.keys)
+    with home.writing(context) as target:
+        inputs = current_inputs(target, ["build"])
+        if config.full_refresh or config.force or not whole_project:
+            reason = "asked for: " + (
+                "full refresh" if config.full_refresh else "forced" if config.force else "a subset"
+            )
+            build = True
+        else:
+            decision = decide(target, inputs, build_policy.rebuild_after)
+            reason, build = decision.reason, decision.build
+        context.log.info(f"dbt: {reason}")
+        if not build:
+            return
+        with _environment(**{HOME_ENV: str(target.root)}):
+            invocation = dbt.cli(args, context=context, target_path=dbt_target_path(target))
+        yield from invocation.stream()
+        if whole_project:
+            record_build(target, inputs)

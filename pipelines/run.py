@@ -1,0 +1,208 @@
+"""``funnelhouse run``: the whole asset graph in-process (no daemon, no webserver), with progress.
+
+The run is recorded in the home's Dagster instance, so `funnelhouse ui` shows it beside the
+runs the schedule and sensor started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import dagster as dg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.home import HOME_ENV, Home
+from pipelines.dbt_project import dbt_target_path
+
+RUN_JOB = "refresh_and_activate"
+STEP_LABELS = {
+    "ingest_landing_files": "ingest",
+    "dbt_build": "dbt build",
+    "published_marts": "publish",
+    "activation": "activation",
+}
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    seconds: float
+    run_id: str
+    steps: dict[str, str] = field(default_factory=dict)  # label → succeeded/skipped/failed
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    new_files: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    models_built: int = 0
+    checks: Counter = field(default_factory=Counter)  # passed / warned / failed
+    failed_checks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the steps said about their decisions
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.success and not self.checks["failed"] else 1
+
+
+def run_pipeline(
+    home: Home, *, full_refresh: bool = False, force: bool = False, console: Console | None = None
+) -> RunSummary:
+    """Materialise the whole graph on ``home``; the summary says what happened."""
+    # Bound to the terminal now: stdout is redirected while the run goes.
+    console = Console(file=(console.file if console else sys.stdout))
+    os.environ[HOME_ENV] = str(home.root)  # settings read the home from here
+    from pipelines.definitions import build_definitions
+    from pipelines.progress import listen
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env()
+    definitions = build_definitions(settings.model_copy(update={"home": str(home.root)}))
+    job = definitions.resolve_job_def(RUN_JOB)
+    run_config = {
+        "ops": {"dbt_build": {"config": {"full_refresh": full_refresh, "force": force}}},
+        "loggers": {"progress": {}},
+    }
+    # A dbt step that skips on purpose (nothing changed) leaves its tests without results;
+    # Dagster warns about each one. Expected here, so not shown.
+    logging.getLogger("dagster._core.execution.plan.active").addFilter(_no_unrun_check_warnings)
+    display = _Display(console)
+    stop = listen(display.on_record)
+    started = time.perf_counter()
+    # dagster-dbt echoes dbt's log to stdout; it goes to a file (dbt keeps its own dbt.log too).
+    dbt_output = dbt_target_path(home) / "run-output.log"
+    dbt_output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with (
+            display.progress,
+            dg.DagsterInstance.ephemeral() as instance,
+            dbt_output.open("w") as sink,
+            contextlib.redirect_stdout(sink),
+        ):
+            result = job.execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False
+            )
+    finally:
+        stop()
+    summary = display.summary
+    summary.success = result.success
+    summary.run_id = result.run_id
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _no_unrun_check_warnings(record: logging.LogRecord) -> bool:
+    return "emitted no result" not in record.getMessage()
+
+
+class _Display:
+    """Draws the run as it goes: one line per step, a bar for dbt's models and checks."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.tasks: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+        self.summary = RunSummary(success=False, seconds=0.0, run_id="")
+
+    def on_record(self, record: logging.LogRecord, event) -> None:
+        if event is None:
+            self._on_message(record)
+            return
+        label = STEP_LABELS.get(event.step_key or "", event.step_key or "run")
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.tasks[label] = self.progress.add_task(label, total=None)
+            self.started[label] = time.perf_counter()
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            self._step_done(label, kind, event)
+        elif kind == "ASSET_MATERIALIZATION":
+            self._materialized(label, event.event_specific_data.materialization)
+        elif kind == "ASSET_CHECK_EVALUATION":
+            self._checked(label, event.event_specific_data)
+
+    def _on_message(self, record: logging.LogRecord) -> None:
+        message = getattr(record, "dagster_meta", {}).get("orig_message") or record.getMessage()
+        if record.levelno >= logging.ERROR:
+            self.console.print(f"  [red]{message}[/]", soft_wrap=True, highlight=False)
+        elif message.startswith(("dbt: ", "activation: ")) or " new file(s) loaded" in message:
+            self.summary.notes.append(message)
+            self.console.print(f"  [dim]{message}[/]", highlight=False)
+
+    def _step_done(self, label: str, kind: str, event) -> None:
+        task = self.tasks.pop(label, None)
+        if task is not None:
+            self.progress.remove_task(task)
+        elapsed = time.perf_counter() - self.started.get(label, time.perf_counter())
+        status = {"STEP_SUCCESS": "succeeded", "STEP_FAILURE": "failed"}.get(kind, "skipped")
+        self.summary.steps[label] = status
+        self.summary.step_seconds[label] = elapsed
+        mark = {"succeeded": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[yellow]–[/]"}
+        line = f"{mark[status]} {label} {status}"
+        if status != "skipped":
+            line += f" ({elapsed:.1f} s)"
+        if status == "failed":
+            error = event.event_specific_data.error
+            line += f": {error.message.strip().splitlines()[0] if error else ''}"
+        self.console.print(line, soft_wrap=True, highlight=False)
+
+    def _materialized(self, label: str, materialization) -> None:
+        metadata = {key: value.value for key, value in materialization.metadata.items()}
+        table = materialization.asset_key.path[-1]
+        if label == "ingest":
+            if table == "_loads":
+                self.summary.new_files = metadata.get("new_files", 0)
+            elif table == "quarantine":
+                self.summary.rows_quarantined = metadata.get("new_rows", 0)
+            else:
+                self.summary.rows_loaded += metadata.get("new_rows", 0)
+        elif label == "dbt build":
+            self.summary.models_built += 1
+        if label in self.tasks:
+            self.progress.advance(self.tasks[label])
+
+    def _checked(self, label: str, evaluation) -> None:
+        if evaluation.passed:
+            self.summary.checks["passed"] += 1
+            return
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        if evaluation.severity.value == "WARN":
+            self.summary.checks["warned"] += 1
+            self.console.print(f"  [yellow]check warned[/] {name}", highlight=False)
+        else:
+            self.summary.checks["failed"] += 1
+            self.summary.failed_checks.append(name)
+            self.console.print(f"  [red]check failed[/] {name}", highlight=False)
+
+
+def summary_table(summary: RunSummary) -> Table:
+    table = Table(title="funnelhouse run", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for label, status in summary.steps.items():
+        seconds = summary.step_seconds.get(label, 0)
+        table.add_row(label, status if status == "skipped" else f"{status}, {seconds:.1f} s")
+    table.add_row("new files", f"{summary.new_files:,}")
+    table.add_row("rows loaded", f"{summary.rows_loaded:,}")
+    table.add_row("rows quarantined", f"{summary.rows_quarantined:,}")
+    table.add_row("dbt models and seeds built", f"{summary.models_built:,}")
+    checks = summary.checks
+    table.add_row(
+        "checks",
+        f"{checks['passed']:,} passed, {checks['warned']} warned, {checks['failed']} failed",
+    )
+    table.add_row("time", f"{summary.seconds:.1f} s")
+    return table

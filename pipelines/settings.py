@@ -1,0 +1,67 @@
+"""Pipeline settings: every knob comes from a ``FUNNELHOUSE_*`` environment variable or its default.
+
+Assets never read the environment themselves; the definitions build their resources from one
+``Settings`` object, so what a run used is visible (and overridable) in Dagster's resource config.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ingest.home import DEFAULT_HOME, HOME_ENV
+
+PREFIX = "FUNNELHOUSE_"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    home: str = Field(DEFAULT_HOME, description="Data home folder (FUNNELHOUSE_HOME).")
+    refresh_cron: str = Field("0 * * * *", description="When the refresh schedule runs (UTC).")
+    sensor_interval_seconds: int = Field(
+        30, ge=5, description="How often the landing sensor looks for new files."
+    )
+    rebuild_after_minutes: float = Field(
+        60,
+        ge=0,
+        description="With no new data, rebuild anyway once the last build is this old: relative "
+        "segment dates and due campaign steps move with the clock.",
+    )
+    lock_timeout_seconds: float = Field(
+        3600, ge=0, description="How long a step waits for another run to release the warehouse."
+    )
+    quarantine_warn_rate: float = Field(
+        0.05, ge=0, le=1, description="Warn when more than this share of new rows is quarantined."
+    )
+    events_max_age_hours: float = Field(
+        48, gt=0, description="Warn when the newest event is older than this (live sources)."
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``FUNNELHOUSE_<FIELD>`` variables; a bad value names the variable."""
+        environ = os.environ if environ is None else environ
+        values = {
+            name: environ[variable(name)]
+            for name in cls.model_fields
+            if environ.get(variable(name), "").strip()
+        }
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{variable(str(e['loc'][0]))}={values.get(str(e['loc'][0]))!r}: {e['msg']}"
+                for e in error.errors()
+            )
+            raise SettingsError(f"bad environment setting: {problems}") from None
+
+
+def variable(field: str) -> str:
+    return HOME_ENV if field == "home" else PREFIX + field.upper()
