@@ -48,12 +48,18 @@ def ratio(numerator: float | int | None, denominator: float | int | None) -> flo
 
 
 def change(value: float | int | None, previous: float | int | None, kind: str = "number"):
-    """The delta st.metric shows: '+1,234 (+5.2%)' for counts, '+1.3 pp' for rates."""
+    """The delta st.metric shows: '+1,234 (+5.2%)' for counts, '+1.3 pp' for rates.
+
+    A change that rounds to nothing is 'no change' (st.metric would colour '-0.0' as a fall).
+    """
     if value is None or previous is None:
         return None
     if kind == "percent":
-        return f"{(value - previous) * 100:+.1f} pp"
+        points = round((value - previous) * 100, 1)
+        return "no change" if points == 0 else f"{points:+.1f} pp"
     diff = value - previous
+    if round(diff, 1) == 0:
+        return "no change"
     text = f"{diff:+,.0f}" if float(diff).is_integer() else f"{diff:+,.1f}"
     if previous:
         text += f" ({diff / previous:+.1%})"
@@ -75,11 +81,12 @@ def kpi(
     good (bounces, unsubscribes).
     """
     shown = percent(value) if kind == "percent" else number(value)
+    delta = change(value, previous, kind)
     st.metric(
         label,
         shown,
-        delta=change(value, previous, kind),
-        delta_color="inverse" if inverse else "normal",
+        delta=delta,
+        delta_color="off" if delta == "no change" else ("inverse" if inverse else "normal"),
         help=help,
         border=True,
     )
