@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import time
 from collections import Counter
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.home import HOME_ENV, Home
+from ingest.home import Home
 from pipelines.dbt_project import dbt_target_path
 
 RUN_JOB = "refresh_and_activate"
@@ -57,7 +56,6 @@ def run_pipeline(
     """Materialise the whole graph on ``home``; the summary says what happened."""
     # Bound to the terminal now: stdout is redirected while the run goes.
     console = Console(file=(console.file if console else sys.stdout))
-    os.environ[HOME_ENV] = str(home.root)  # settings read the home from here
     from pipelines.definitions import build_definitions
     from pipelines.progress import listen
     from pipelines.settings import Settings

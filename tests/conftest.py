@@ -40,19 +40,26 @@ def query(home: Home, sql: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="session")
-def built_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """A small generated home, ingested, built by dbt and published; shared, treat as read-only."""
+def built_home_run(tmp_path_factory: pytest.TempPathFactory):
+    """A small generated home after `funnelhouse run` (ingest, dbt build, publish), and the
+    command's output. Shared by several modules: treat the home as read-only (copy it first)."""
+    import subprocess
+    import sys
     from datetime import UTC, datetime
 
     from ingest.generator import generate
-    from ingest.loader import ingest
-    from pipelines.dbt_project import run_dbt
-    from pipelines.publish import publish
 
     built = Home.resolve(tmp_path_factory.mktemp("built") / "home").ensure()
     generate(built, contacts=300, days=60, seed=7, end_date=datetime.now(UTC).date())
-    ingest(built)
-    result = run_dbt(built, "build", capture=True)
-    assert result.returncode == 0, result.stdout[-3000:]
-    publish(built)
-    return built
+    funnelhouse = Path(sys.executable).with_name("funnelhouse")
+    completed = subprocess.run(
+        [str(funnelhouse), "run", "--home", str(built.root)], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return built, completed
+
+
+@pytest.fixture(scope="session")
+def built_home(built_home_run) -> Home:
+    """The built and published home of ``built_home_run``; read-only."""
+    return built_home_run[0]
