@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: help setup system-packages demo test lint format clean
 
 help:
-	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, ingest it and build the models"
+	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline (ingest, dbt, publish)"
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff check and format check"
 
@@ -32,15 +32,16 @@ system-packages:
 	fi
 
 # Idempotent: the lock file pins every Python package; uv only installs what changed.
+# `dbt parse` writes the manifest Dagster reads when the definitions are imported.
 setup: $(UV) system-packages
 	$(UV) sync --frozen --quiet
+	$(BIN)/python -c "from pipelines.dbt_project import ensure_manifest; ensure_manifest()"
 
 demo: setup
 	@if ! ls $(HOME_DIR)/landing/events/*.jsonl >/dev/null 2>&1; then \
 		$(BIN)/funnelhouse generate --home $(HOME_DIR); \
 	else echo "demo data already in $(HOME_DIR)/landing (delete it to regenerate)"; fi
-	$(BIN)/funnelhouse ingest --home $(HOME_DIR)
-	$(BIN)/funnelhouse build --home $(HOME_DIR)
+	$(BIN)/funnelhouse run --home $(HOME_DIR)
 
 test: setup
 	$(BIN)/pytest
