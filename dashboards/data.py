@@ -1,14 +1,19 @@
 """Data access for the dashboards: cached, parameterised, read-only queries on the published marts.
 
-Every query opens its own short read-only connection to the published file (never the build
-database, never a connection kept across a publish) and is cached under the file's identity, so
-a new publish invalidates the cache by itself. Values from the user always travel as ``?``
-parameters; SQL text is constant or built from identifiers this code chose.
+Queries read the published file only (never the build database), through one read-only
+database per published build: the file is ATTACHed (as catalog ``funnelhouse``, its own name)
+to a private in-memory DuckDB, and each query runs on a fresh cursor of it. Attaching, unlike
+``duckdb.connect(path)``, never hands back a database a previous file at the same path still
+holds open, so a publish (a rename over the old file) is seen by the next query. Results are
+cached under the file's identity, so a new publish invalidates the cache by itself; the
+databases of builds two publishes old are closed. Values from the user always travel as
+parameters (``?`` or ``$name``); SQL text is constant or built from identifiers this code chose.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +24,7 @@ import polars as pl
 import streamlit as st
 
 from ingest.home import Home
-from pipelines.publish import published_path
+from pipelines.publish import PUBLISHED_FILE, published_path
 
 
 def home() -> Home:
@@ -59,16 +64,39 @@ def _bind(sql: str, params: Params) -> list | dict:
     return list(params)
 
 
-def _run(path: str, sql: str, params: Params) -> pl.DataFrame:
-    with duckdb.connect(path, read_only=True) as con:
-        return con.sql(sql, params=_bind(sql, params)).pl()
+CATALOG = Path(PUBLISHED_FILE).stem  # the catalog name the file has when opened directly
+_KEEP_BUILDS = 2  # databases kept open: the build on show and the one before
+_databases: dict[tuple[str, int, int], duckdb.DuckDBPyConnection] = {}
+_databases_lock = threading.Lock()
+
+
+def _database(stamp: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
+    """The read-only database of one published build, opened on first use."""
+    with _databases_lock:
+        database = _databases.get(stamp)
+        if database is None:
+            database = duckdb.connect()
+            database.execute(f"attach ? as {CATALOG} (read_only)", [stamp[0]])
+            _databases[stamp] = database
+            while len(_databases) > _KEEP_BUILDS:  # builds replaced twice: nobody reads them
+                _databases.pop(next(iter(_databases))).close()
+        return database
+
+
+def _run(stamp: tuple[str, int, int], sql: str, params: Params) -> pl.DataFrame:
+    cursor = _database(stamp).cursor()  # a cursor per query: sessions run in threads
+    try:
+        cursor.execute(f"use {CATALOG}")
+        return cursor.sql(sql, params=_bind(sql, params)).pl()
+    finally:
+        cursor.close()
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached_query(
     sql: str, params: tuple, named: bool, stamp: tuple[str, int, int]
 ) -> pl.DataFrame:
-    return _run(stamp[0], sql, dict(params) if named else list(params))
+    return _run(stamp, sql, dict(params) if named else list(params))
 
 
 def query(sql: str, params: Params = ()) -> pl.DataFrame:
@@ -89,7 +117,7 @@ def clear_cache() -> None:
 
 def export_csv(sql: str, params: Params = ()) -> bytes:
     """A query's whole result as CSV bytes, uncached: for download buttons (run on click)."""
-    return _run(str(published_file()), sql, params).write_csv().encode()
+    return _run(build_stamp(), sql, params).write_csv().encode()
 
 
 def scalar(sql: str, params: Params = ()):

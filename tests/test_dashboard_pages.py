@@ -7,6 +7,7 @@ file.
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -388,3 +389,23 @@ def test_empty_home_shows_the_empty_state_on_every_page(
         assert not at.exception, (page, [e.value for e in at.exception])
         assert "No build yet: run `funnelhouse run` first" in at.info[0].value, page
         assert not at.metric and not at.get("plotly_chart")
+
+
+def test_a_new_publish_is_read_by_the_next_query(
+    built_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboards keep the published database open between queries; a publish (a rename
+    over the file) must still be seen at once, not the replaced file."""
+    from pipelines.publish import publish
+
+    home = Home.resolve(tmp_path / "copy").ensure()
+    shutil.copyfile(built_home.warehouse, home.warehouse)
+    first = publish(home)
+    monkeypatch.setenv("FUNNELHOUSE_HOME", str(home.root))
+    assert data.published_at() == first.published_at
+    second = publish(home)
+    assert second.published_at > first.published_at
+    assert data.published_at() == second.published_at
+    assert data.scalar("select count(*) from marts.dim_contacts") == one(
+        home, "select count(*) from marts.dim_contacts"
+    )
