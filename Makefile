@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 HOME_DIR ?= data
+DASHBOARD_PORT ?= 8501
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
@@ -15,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: help setup system-packages demo test lint format clean
 
 help:
-	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline (ingest, dbt, publish)"
+	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline, serve the dashboards"
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff check and format check"
 
@@ -42,6 +43,7 @@ demo: setup
 		$(BIN)/funnelhouse generate --home $(HOME_DIR); \
 	else echo "demo data already in $(HOME_DIR)/landing (delete it to regenerate)"; fi
 	$(BIN)/funnelhouse run --home $(HOME_DIR)
+	$(BIN)/funnelhouse dashboard --home $(HOME_DIR) --port $(DASHBOARD_PORT)
 
 test: setup
 	$(BIN)/pytest

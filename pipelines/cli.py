@@ -205,6 +205,29 @@ def ui(
     os.execve(dagster, argv, env)
 
 
+@app.command()
+def dashboard(
+    home: HomeOption = Path(DEFAULT_HOME),
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the Streamlit dashboards on the home's published marts (Ctrl-C stops it)."""
+    import os
+
+    from dashboards.serve import streamlit_command
+    from pipelines.publish import published_path
+
+    target = Home.resolve(home)
+    if not published_path(target).exists():
+        console.print(
+            f"[yellow]no build published in {target.root} yet[/]: the dashboards "
+            "will say so until `funnelhouse run` has run"
+        )
+    argv, env = streamlit_command(target, host=host, port=port)
+    console.print(f"dashboards for {target.root}: [bold]http://{host}:{port}[/]")
+    os.execve(argv[0], argv, env)
+
+
 def _reconciliation_table(reports) -> Table:
     table = Table(title="rows read = loaded + quarantined", title_justify="left")
     for column in ("file", "table", "read", "loaded", "quarantined", "status"):
