@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data, ui
+from dashboards.queries import overview as overview_queries
 from dashboards.queries import segments as segment_queries
 from ingest.home import Home
 from pipelines.publish import published_path
@@ -141,6 +142,21 @@ def test_overview_kpis_equal_the_published_marts(app: AppTest, built_home: Home,
     assert metric(app, "Sessions") == ui.number(sessions)
     assert contacts > 0 and sent > 0 and sessions > 0
     assert charts(app) >= 4  # two trends, top segments, the funnel
+    # The trend charts' data (report models) add up to the same marts.
+    trends = overview_queries.daily(app.session_state[data.FILTERS_KEY])
+    assert trends.height == 30
+    assert trends["new_contacts"].sum() == new
+    assert trends["sessions"].sum() == sessions
+    assert trends["emails_sent"].sum() == sent
+    assert trends["form_submissions"].sum() == forms
+    assert trends["active_contacts"].sum() == one(
+        built_home,
+        "select count(*) from (select distinct occurred_on, contact_id from marts.fct_events "
+        "where occurred_on >= ? and occurred_on < ? and contact_id is not null and event_type "
+        "not in ('email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', "
+        "'sms_failed', 'dnc_change', 'manual_points'))",
+        [start, stop],
+    )
     segments_table, funnel_table = app.dataframe
     assert not segments_table.value.empty
     reached = funnel_table.value["reached"].tolist()

@@ -6,6 +6,7 @@ import json
 
 import plotly.express as px
 import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
 from dashboards import data, ui
@@ -187,7 +188,8 @@ else:
         key="timeline_types",
         placeholder="All event types",
     )
-    total = q.timeline_count(filters, contact_id, chosen)
+    shown = types.filter(pl.col("event_type").is_in(chosen)) if chosen else types
+    total = int(shown["events"].sum())
     offset = ui.pager(total, PAGE_SIZE, key="timeline_page")
     ui.table(
         q.timeline(filters, contact_id, chosen, limit=PAGE_SIZE, offset=offset),

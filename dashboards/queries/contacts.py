@@ -129,8 +129,6 @@ order by events.occurred_at desc, events.event_id
 limit $limit offset $offset
 """
 
-TIMELINE_COUNT = f"{_TIMELINE} select count(*) as events from events"
-
 # The running total of the ledger (all history: points add up from the first entry).
 POINTS_HISTORY = """
 select
@@ -197,10 +195,6 @@ def timeline(
 ) -> pl.DataFrame:
     params = _timeline_params(filters, contact_id, types)
     return data.query(TIMELINE, {**params, "limit": limit, "offset": offset})
-
-
-def timeline_count(filters: Filters, contact_id: str, types: list[str]) -> int:
-    return data.scalar(TIMELINE_COUNT, _timeline_params(filters, contact_id, types))
 
 
 def points_history(contact_id: str) -> pl.DataFrame:

@@ -6,7 +6,7 @@ import polars as pl
 
 from dashboards import data
 from dashboards.data import Filters
-from dashboards.queries import PASSIVE_EVENTS, segment_filter
+from dashboards.queries import A_SEGMENT, NO_SEGMENT, PASSIVE_EVENTS, segment_filter
 
 # One row: every KPI for the period [$start, $stop) and, suffixed _prev, for the period of the
 # same length before it [$prev_start, $start). Definitions follow the report models: a contact
@@ -28,19 +28,27 @@ with contacts as (
     where {segment_filter("contact_id")}
 ),
 activity as (
+    -- one row per active contact first: far cheaper than two filtered count(distinct)s
     select
-        count(distinct contact_id) filter (
-            where occurred_on >= $start and event_type not in {PASSIVE_EVENTS}
-        ) as active,
-        count(distinct contact_id) filter (
-            where occurred_on < $start and event_type not in {PASSIVE_EVENTS}
-        ) as active_prev,
-        count(*) filter (where occurred_on >= $start and event_type = 'form_submit')
-            as form_submissions,
-        count(*) filter (where occurred_on < $start and event_type = 'form_submit')
-            as form_submissions_prev
+        count(*) filter (where active_now) as active,
+        count(*) filter (where active_before) as active_prev
+    from (
+        select
+            contact_id,
+            bool_or(occurred_on >= $start) as active_now,
+            bool_or(occurred_on < $start) as active_before
+        from marts.fct_events
+        where occurred_on >= $prev_start and occurred_on < $stop and contact_id is not null
+            and event_type not in {PASSIVE_EVENTS} and {segment_filter("contact_id")}
+        group by contact_id
+    ) as per_contact
+),
+forms as (
+    select
+        count(*) filter (where occurred_on >= $start) as form_submissions,
+        count(*) filter (where occurred_on < $start) as form_submissions_prev
     from marts.fct_events
-    where occurred_on >= $prev_start and occurred_on < $stop
+    where event_type = 'form_submit' and occurred_on >= $prev_start and occurred_on < $stop
         and {segment_filter("contact_id")}
 ),
 emails as (
@@ -63,53 +71,81 @@ sessions as (
     from marts.fct_sessions
     where started_on >= $prev_start and started_on < $stop and {segment_filter("contact_id")}
 )
-select * from contacts, activity, emails, sessions
+select * from contacts, activity, forms, emails, sessions
 """
 
-# One row per day of the period, zeros on quiet days.
+# One row per day of the period, zeros on quiet days. Without a segment the daily report
+# models give new and active contacts (rpt_contact_growth_daily, same definitions), sessions
+# (rpt_web_traffic_daily) and sends (rpt_email_performance_daily); with one, the marts of the
+# segment's members. Form submissions count form_submit events by their own day.
 DAILY = f"""
 with days as (
     select cast(unnest(range($start::timestamp, $stop::timestamp, interval 1 day)) as date)
         as day
 ),
 created as (
+    select day, new_contacts
+    from reports.rpt_contact_growth_daily
+    where {NO_SEGMENT} and day >= $start and day < $stop
+    union all
     select cast(created_at as date) as day, count(*) as new_contacts
     from marts.dim_contacts
-    where created_at >= $start and created_at < $stop and {segment_filter("contact_id")}
+    where {A_SEGMENT} and created_at >= $start and created_at < $stop
+        and {segment_filter("contact_id")}
     group by all
 ),
-activity as (
-    select
-        occurred_on as day,
-        count(distinct contact_id) filter (where event_type not in {PASSIVE_EVENTS})
-            as active_contacts,
-        count(*) filter (where event_type = 'form_submit') as form_submissions
+active as (
+    select day, active_contacts
+    from reports.rpt_contact_growth_daily
+    where {NO_SEGMENT} and day >= $start and day < $stop
+    union all
+    select occurred_on as day, count(distinct contact_id) as active_contacts
     from marts.fct_events
-    where occurred_on >= $start and occurred_on < $stop and {segment_filter("contact_id")}
+    where {A_SEGMENT} and occurred_on >= $start and occurred_on < $stop
+        and event_type not in {PASSIVE_EVENTS} and {segment_filter("contact_id")}
+    group by all
+),
+forms as (
+    select occurred_on as day, count(*) as form_submissions
+    from marts.fct_events
+    where event_type = 'form_submit' and occurred_on >= $start and occurred_on < $stop
+        and {segment_filter("contact_id")}
     group by all
 ),
 sends as (
+    select sent_on as day, sum(sent)::bigint as emails_sent
+    from reports.rpt_email_performance_daily
+    where {NO_SEGMENT} and sent_on >= $start and sent_on < $stop
+    group by all
+    union all
     select sent_on as day, count(*) as emails_sent
     from marts.fct_email_sends
-    where sent_on >= $start and sent_on < $stop and {segment_filter("contact_id")}
+    where {A_SEGMENT} and sent_on >= $start and sent_on < $stop
+        and {segment_filter("contact_id")}
     group by all
 ),
 visits as (
+    select day, sessions
+    from reports.rpt_web_traffic_daily
+    where {NO_SEGMENT} and day >= $start and day < $stop
+    union all
     select started_on as day, count(*) as sessions
     from marts.fct_sessions
-    where started_on >= $start and started_on < $stop and {segment_filter("contact_id")}
+    where {A_SEGMENT} and started_on >= $start and started_on < $stop
+        and {segment_filter("contact_id")}
     group by all
 )
 select
     days.day,
     coalesce(created.new_contacts, 0) as new_contacts,
-    coalesce(activity.active_contacts, 0) as active_contacts,
+    coalesce(active.active_contacts, 0) as active_contacts,
     coalesce(visits.sessions, 0) as sessions,
     coalesce(sends.emails_sent, 0) as emails_sent,
-    coalesce(activity.form_submissions, 0) as form_submissions
+    coalesce(forms.form_submissions, 0) as form_submissions
 from days
 left join created using (day)
-left join activity using (day)
+left join active using (day)
+left join forms using (day)
 left join sends using (day)
 left join visits using (day)
 order by days.day
