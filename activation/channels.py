@@ -31,14 +31,13 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from activation.render import SMTP_POLICY
 from activation.settings import ActivationSettings
 
 T = TypeVar("T")
@@ -222,9 +221,9 @@ class SmtpChannel:
 
     # sending
 
-    def send(self, message: EmailMessage, envelope_from: str, to: str) -> str:
+    def send(self, message: Message, envelope_from: str, to: str) -> str:
         """Hand one message to the server; returns its Message-ID."""
-        data = _dot_stuffed(message.as_bytes(policy=SMTP_POLICY))
+        data = _dot_stuffed(message.as_bytes())
         smtp = self._connection()
         try:
             code, reply = smtp.mail(envelope_from)

@@ -1,0 +1,151 @@
+"""Benchmark: emails per second to a local SMTP server, with and without connection reuse.
+
+    python bench/bench_activation.py [--messages 5000] [--home /tmp/fh-bench-activation]
+
+An aiosmtpd server (its ``Sink`` handler, which accepts and drops) runs in its own process on
+127.0.0.1, so client and server do not share a GIL. Two measurements, each with one SMTP
+connection per batch (``FUNNELHOUSE_SMTP_REUSE_CONNECTION`` true) and one per message (false):
+
+* transport: pre-rendered messages handed to the SMTP channel — what the wire costs;
+* activate(): the whole run over a published queue of that many rows — rendering (Jinja
+  sandbox, click tracking, tokens), the ledger's two commits per message (in_flight, then
+  sent), the SMTP send and the result events file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from activation_servers import contact, free_port, publish_queue, queue_row  # noqa: E402
+
+from activation.channels import SmtpChannel  # noqa: E402
+from activation.render import EmailContent, Renderer, Tracking, build_message  # noqa: E402
+from activation.run import activate  # noqa: E402
+from activation.settings import ActivationSettings  # noqa: E402
+from ingest.home import Home  # noqa: E402
+
+
+def start_server(port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the SMTP server did not start")
+
+
+def settings(port: int, reuse: bool) -> ActivationSettings:
+    return ActivationSettings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_tls="none",
+        smtp_from="Example SaaS <news@example-saas.com>",
+        smtp_reuse_connection=reuse,
+        smtp_messages_per_connection=1_000_000,
+        tracking_url="https://t.example-saas.com",
+        unsubscribe_secret=SecretStr("bench-secret"),
+        email_cap_per_day=0,
+        email_cap_per_week=0,
+    )
+
+
+def transport(port: int, messages: int, reuse: bool) -> float:
+    config = settings(port, reuse)
+    renderer = Renderer()
+    tracking = Tracking(config.tracking_url, config.unsubscribe_secret)
+    content = EmailContent("1", "Welcome email", "Welcome!")
+    rendered = [
+        renderer.render_email(
+            content, {"email": f"c{i}@example.com", "first_name": f"C{i}"}, f"k{i}", tracking
+        )
+        for i in range(messages)
+    ]
+    built = [
+        build_message(
+            r,
+            to=f"c{i}@example.com",
+            to_name=None,
+            sender=config.smtp_from,
+            envelope_sender="news@example-saas.com",
+            idempotency_key=f"k{i}",
+            campaign_id="bench",
+            date=datetime.now(UTC),
+        )
+        for i, r in enumerate(rendered)
+    ]
+    channel = SmtpChannel(config)
+    started = time.perf_counter()
+    for i, message in enumerate(built):
+        channel.send(message, "news@example-saas.com", f"c{i}@example.com")
+    channel.close()
+    return time.perf_counter() - started
+
+
+def full_run(port: int, messages: int, reuse: bool, root: Path) -> tuple[float, int]:
+    shutil.rmtree(root, ignore_errors=True)
+    home = Home.resolve(root).ensure()
+    now = datetime(2026, 11, 20, 10, 0)
+    people = [contact(f"c{i}@example.com", first_name=f"C{i}") for i in range(messages)]
+    rows = [
+        queue_row(p, "send_email", "1", now - timedelta(seconds=i)) for i, p in enumerate(people)
+    ]
+    publish_queue(home, rows, people, emails=[("1", "Welcome email", "Welcome!")])
+    started = time.perf_counter()
+    report = activate(home, settings=settings(port, reuse), now=now)
+    return time.perf_counter() - started, len(report.sent)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=5_000)
+    parser.add_argument("--home", type=Path, default=Path("/tmp/fh-bench-activation"))
+    args = parser.parse_args()
+    port = free_port()
+    server = start_server(port)
+    try:
+        print(f"{args.messages:,} messages to aiosmtpd (Sink) on 127.0.0.1:{port}, own process")
+        print(f"{'what':<34}{'seconds':>10}{'emails/s':>12}")
+        for reuse in (True, False):
+            label = "one connection" if reuse else "a connection per message"
+            seconds = transport(port, args.messages, reuse)
+            print(f"{'transport, ' + label:<34}{seconds:>10.2f}{args.messages / seconds:>12,.0f}")
+        for reuse in (True, False):
+            label = "one connection" if reuse else "a connection per message"
+            seconds, sent = full_run(port, args.messages, reuse, args.home)
+            assert sent == args.messages, f"only {sent} sent"
+            print(f"{'activate(), ' + label:<34}{seconds:>10.2f}{sent / seconds:>12,.0f}")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
