@@ -177,11 +177,12 @@ def activate(
     clock = _utc_naive(now or datetime.now(UTC))
     run_id = new_run_id(clock)
     report = ActivationReport(run_id, home.root, dry_run, clock)
+    pinned = now is not None
     with (
         activation_lock(home, settings.activation_lock_timeout_seconds),
         Ledger(ledger_path(home)) as ledger,
     ):
-        _Run(home, settings, ledger, report, clock, campaign, progress).execute()
+        _Run(home, settings, ledger, report, clock, campaign, progress, pinned).execute()
     return report
 
 
@@ -192,12 +193,13 @@ def _utc_naive(moment: datetime) -> datetime:
 
 
 class _Run:
-    def __init__(self, home, settings, ledger, report, now, campaign, progress):
+    def __init__(self, home, settings, ledger, report, now, campaign, progress, pinned):
         self.home: Home = home
         self.settings: ActivationSettings = settings
         self.ledger: Ledger = ledger
         self.report: ActivationReport = report
-        self.now: datetime = now
+        self.now: datetime = now  # the run's start: what is due, frequency windows
+        self.pinned = pinned  # a simulation's clock: every time of the run is `now`
         self.campaign = campaign
         self.progress = progress
         self.dry_run = report.dry_run
@@ -298,6 +300,10 @@ class _Run:
         for reason in self.down.values():
             self.report.notes.append(reason)
 
+    def _clock(self) -> datetime:
+        """When something happens: the wall clock (UTC), or the pinned time of a simulation."""
+        return self.now if self.pinned else _utc_naive(datetime.now(UTC))
+
     def _one(self, row: dict[str, Any], contact: dict | None, existing: LedgerRow | None):
         action = row["action"]
         if existing is not None and stale(
@@ -332,7 +338,7 @@ class _Run:
             self._dry(row, state, reason, channel, preview)
             return
         self.ledger.record(
-            self._ledger_row(row, channel), state, reason, self.report.run_id, self.now, result
+            self._ledger_row(row, channel), state, reason, self.report.run_id, self._clock(), result
         )
         self.report.results.append(
             _result_from_queue(row, state, reason, channel=channel, preview=preview)
@@ -378,7 +384,7 @@ class _Run:
             return
         key = row["idempotency_key"]
         self.ledger.begin(
-            self._ledger_row(row, channel), self.report.run_id, self.now, message_id, result
+            self._ledger_row(row, channel), self.report.run_id, self._clock(), message_id, result
         )
         limiter = self.limiters.get(channel)
 
@@ -402,7 +408,7 @@ class _Run:
             state, reason, attempts = "deferred", error.reason, getattr(error, "attempts", 1)
             if error.scope or isinstance(error, ChannelDown):
                 self.down[error.scope or scope or channel] = error.reason
-        finish_at = self.now
+        finish_at = self._clock()
         self.ledger.finish(
             key, state, reason, finish_at, message_id=message_id, attempts=attempts, result=result
         )
