@@ -589,7 +589,7 @@ class _Run:
                 **{k: contact.get(k) for k in WEBHOOK_CONTACT_FIELDS if k in contact},
                 "custom_fields": contact.get("custom_fields"),
             },
-            "data": params.get("data", {k: v for k, v in params.items() if k != "url"}),
+            "data": params.get("data") or params.get("fields") or {},
         }
         method = str(params.get("method") or "POST")
         self._send(
