@@ -75,36 +75,37 @@ else:
         icon=":material/check_circle:",
     )
 
+
+def moment_tile(label: str, moment: datetime | None, help_text: str) -> None:
+    """How long ago, with the exact time (UTC) under it."""
+    st.metric(
+        label,
+        age(moment),
+        delta=f"{moment:%Y-%m-%d %H:%M} UTC" if moment else None,
+        delta_color="off",
+        delta_arrow="off",
+        help=help_text,
+        border=True,
+    )
+
+
 tiles = st.columns(4)
 with tiles[0]:
-    st.metric(
-        "Last publish (UTC)",
-        f"{published['published_at']:%Y-%m-%d %H:%M}" if published else "–",
-        delta=age(published["published_at"]) if published else None,
-        delta_color="off",
-        help="When the build on show was published: a run that fails before publishing "
-        "leaves the previous build here."
-        + (f" Run id: {published['run_id']}." if published and published["run_id"] else ""),
-        border=True,
+    moment_tile(
+        "Last publish",
+        published["published_at"] if published else None,
+        "When the build on show was published: a run that fails before publishing leaves the "
+        "previous build here.",
     )
 with tiles[1]:
-    st.metric(
-        "Newest event (UTC)",
-        f"{fresh['newest_event_at']:%Y-%m-%d %H:%M}" if fresh["newest_event_at"] else "–",
-        delta=age(fresh["newest_event_at"]),
-        delta_color="off",
-        help=f"When the newest event happened; older than {settings.events_max_age_hours:g} h "
-        "is stale (FUNNELHOUSE_EVENTS_MAX_AGE_HOURS).",
-        border=True,
+    moment_tile(
+        "Newest event",
+        fresh["newest_event_at"],
+        f"When the newest event happened; older than {settings.events_max_age_hours:g} h is "
+        "stale (FUNNELHOUSE_EVENTS_MAX_AGE_HOURS).",
     )
 with tiles[2]:
-    st.metric(
-        "Last file loaded (UTC)",
-        f"{fresh['last_load_at']:%Y-%m-%d %H:%M}" if fresh["last_load_at"] else "–",
-        delta=age(fresh["last_load_at"]),
-        delta_color="off",
-        border=True,
-    )
+    moment_tile("Last file loaded", fresh["last_load_at"], "When ingest last loaded a file.")
 with tiles[3]:
     ui.kpi(
         "Quarantine rate",

@@ -185,13 +185,13 @@ with left:
         go.Funnel(
             y=funnel["stage_name"].to_list(),
             x=funnel["reached"].to_list(),
-            textinfo="value+percent initial+percent previous",
-            texttemplate="%{value:,} (%{percentInitial:.1%} of first, "
-            "%{percentPrevious:.1%} of previous)",
+            texttemplate="%{value:,} (%{percentPrevious:.1%})",
+            hovertemplate="%{y}: %{value:,} contacts<br>%{percentPrevious:.1%} of the previous "
+            "stage, %{percentInitial:.1%} of the first<extra></extra>",
         )
     )
     figure.update_layout(
-        title="Contacts that reached each stage (or a later one)", hovermode="closest"
+        title="Contacts that reached each stage (% of the previous)", hovermode="closest"
     )
     ui.chart(figure, key="stage_funnel")
 with right:

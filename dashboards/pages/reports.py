@@ -359,7 +359,7 @@ def draw(frame: pl.DataFrame) -> None:
     if shape.bucket:
         plotted = plotted.sort(x)
     draw_with = {"line": px.line, "bar": px.bar, "area": px.area}[definition.chart]
-    y_title = shape.measures[0] if len(shape.measures) == 1 or series else "value"
+    y_title = y if series else ", ".join(shape.measures)
     figure = draw_with(
         plotted,
         x=x,
@@ -389,11 +389,15 @@ st.caption(
     + " · "
     + " · ".join(notes)
 )
-ui.table(
-    result,
-    {name: ui.count_column(name) for name in shape.measures if result[name].dtype.is_integer()},
-    key="rb_table",
-)
+formats = {}
+for name, dtype in result.schema.items():
+    if dtype == pl.Date:
+        formats[name] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
+    elif dtype.is_temporal() and dtype != pl.Time and dtype != pl.Duration:
+        formats[name] = st.column_config.DatetimeColumn(name, format="YYYY-MM-DD HH:mm:ss")
+    elif name in shape.measures and dtype.is_integer():
+        formats[name] = ui.count_column(name)
+ui.table(result, formats, key="rb_table")
 
 left, right = st.columns(2)
 with left:
