@@ -151,6 +151,9 @@ def test_builder_shows_what_duckdb_computes(built_home: Home, monkeypatch) -> No
         [start, stop],
     )
     assert expected and rows(at.dataframe[0].value) == rows(expected)
+    at.button(f"rb_filter_remove:{PAGES}:{row}").click().run()
+    assert at.session_state[f"rb_filters:{PAGES}"] == []
+    assert len(at.dataframe[0].value) > len(expected)
 
     # A segment from the sidebar keeps the rows of its members (sources with contact_id).
     segment = published(

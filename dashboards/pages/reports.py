@@ -131,8 +131,16 @@ def remove_filter(source: str, row: int) -> None:
     state[key("filters", source)] = [r for r in state[key("filters", source)] if r != row]
 
 
+def fits(definition: rd.ReportDefinition) -> bool:
+    try:
+        q.build_query(definition, catalog)
+    except q.ReportError:
+        return False
+    return True
+
+
 if "rb_source" not in state:  # the session's first visit: a report that shows something
-    if FIRST_REPORT.source in catalog:
+    if fits(FIRST_REPORT):
         apply(FIRST_REPORT)
     state.setdefault("rb_source", next(iter(catalog)))
     state.setdefault("rb_name", FIRST_REPORT.name)
