@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from activation.render import EmailContent
 from ingest.home import Home
@@ -95,11 +96,21 @@ def read_due(home: Home, now: datetime, campaign: str | None = None) -> Due:
                 "select * from marts.dim_contacts "
                 "where contact_id in (select contact_id from due_contacts)"
             ).pl()
-            contacts = {r["contact_id"]: r for r in frame.to_dicts()}
+            contacts = {r["contact_id"]: r for r in _plain_numbers(frame).to_dicts()}
     rows = queue.to_dicts()
     for row in rows:
         row["params"] = _params(row.get("params"))
     return Due(rows, contacts, published_at)
+
+
+def _plain_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """HUGEINT sums (points, counts) arrive as decimals: whole ones become integers, the rest
+    floats, so templates and webhook JSON show numbers."""
+    return frame.with_columns(
+        pl.col(name).cast(pl.Int64 if dtype.scale == 0 else pl.Float64)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Decimal)
+    )
 
 
 def _params(value) -> dict[str, Any]:

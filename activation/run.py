@@ -10,6 +10,7 @@ running it again right away (before the next build has seen the result events) s
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -585,11 +586,8 @@ class _Run:
             "step_id": row.get("step_id"),
             "webhook": row.get("payload_ref"),
             "due_at": result_events.iso(row.get("due_at")),
-            "contact": {
-                **{k: contact.get(k) for k in WEBHOOK_CONTACT_FIELDS if k in contact},
-                "custom_fields": contact.get("custom_fields"),
-            },
-            "data": params.get("data") or params.get("fields") or {},
+            "contact": _webhook_contact(contact, params.get("fields")),
+            "data": params.get("data") or {},
         }
         method = str(params.get("method") or "POST")
         self._send(
@@ -665,6 +663,26 @@ class _Run:
         self.ledger.confirm_events_file(name)
         self.report.events_file = path
         self.report.events_written = len(events)
+
+
+def _webhook_contact(contact: dict[str, Any], fields) -> dict[str, Any]:
+    """The step's ``fields`` (contact columns, ``custom.<key>`` for a custom field), else the
+    usual set with the custom fields."""
+    if isinstance(fields, list) and fields:
+        custom = contact.get("custom_fields") or {}
+        if isinstance(custom, str):
+            try:
+                custom = json.loads(custom)
+            except ValueError:
+                custom = {}
+        return {
+            name: (custom.get(name[7:]) if name.startswith("custom.") else contact.get(name))
+            for name in map(str, fields)
+        }
+    return {
+        **{k: contact.get(k) for k in WEBHOOK_CONTACT_FIELDS if k in contact},
+        "custom_fields": contact.get("custom_fields"),
+    }
 
 
 def _origin(url: str) -> str:

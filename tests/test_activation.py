@@ -369,7 +369,14 @@ def test_sms_and_webhooks_over_http(home, http):
             queue_row(p, "send_sms", "1", NOW - timedelta(minutes=3 - i))
             for i, p in enumerate((ann, bob, cat))
         ),
-        queue_row(ann, "call_webhook", "crm", NOW, step="w", params={"data": {"tier": "gold"}}),
+        queue_row(
+            ann,
+            "call_webhook",
+            "crm",
+            NOW,
+            step="w",
+            params={"data": {"tier": "gold"}, "fields": ["email", "first_name", "points"]},
+        ),
         queue_row(
             bob, "call_webhook", "gone", NOW, step="w", params={"url": http.url + "/hooks/gone"}
         ),
@@ -415,7 +422,7 @@ def test_sms_and_webhooks_over_http(home, http):
         )
     assert hooks[0].headers["X-Funnelhouse-Delivery"] == rows[3]["idempotency_key"]
     payload = json.loads(hooks[0].body)
-    assert payload["contact"]["email"] == "ann@example.com"
+    assert payload["contact"] == {"email": "ann@example.com", "first_name": "Ann", "points": 0}
     assert payload["campaign"]["name"] == "Welcome series" and payload["data"] == {"tier": "gold"}
     assert len(http.to("/hooks/gone")) == 1
 
