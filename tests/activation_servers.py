@@ -59,6 +59,7 @@ class SmtpServer:
     data_attempts: int = 0
     rcpt_attempts: dict[str, int] = field(default_factory=dict)
     on_message: Any = None  # called with the number of messages accepted so far
+    drop_after_data: int = 0  # keep this many messages but hang up instead of answering
     port: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
@@ -78,6 +79,9 @@ class SmtpServer:
         )
         if self.on_message:
             self.on_message(len(self.messages))
+        if self.drop_after_data:
+            self.drop_after_data -= 1
+            server.transport.close()  # the message arrived; the sender never hears so
         return "250 Message accepted for delivery"
 
     def start(self) -> SmtpServer:

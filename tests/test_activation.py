@@ -516,3 +516,37 @@ def test_dry_run_renders_and_records_without_sending(home, smtp):
     print_report(real, console)
     printed = console.export_text()
     assert "Welcome series" in printed and "result events" in printed
+
+
+def test_a_connection_lost_after_the_message_left_is_unknown_not_resent(home, smtp):
+    ann, bob = contact("ann@example.com"), contact("bob@example.com")
+    rows = [
+        queue_row(ann, "send_email", "1", NOW - timedelta(minutes=2)),
+        queue_row(bob, "send_email", "1", NOW - timedelta(minutes=1)),
+    ]
+    publish_queue(home, rows, [ann, bob])
+    smtp.drop_after_data = 1
+
+    report = activate(home, settings=settings_for(smtp), now=NOW)
+
+    [unknown] = report.unknown
+    assert unknown.contact_key == "ann@example.com"
+    assert "may have accepted it" in unknown.reason
+    assert [r.contact_key for r in report.sent] == ["bob@example.com"]
+    assert activate(home, settings=settings_for(smtp), now=NOW).unknown == [unknown]
+    assert [m.rcpt_tos for m in smtp.messages] == [["ann@example.com"], ["bob@example.com"]]
+
+
+def test_one_run_at_a_time_and_the_rate_limit(home):
+    import time
+
+    from activation.channels import RateLimiter
+    from activation.ledger import ActivationBusy, activation_lock
+
+    with activation_lock(home, timeout=1), pytest.raises(ActivationBusy, match="another"):
+        activate(home, settings=ActivationSettings(activation_lock_timeout_seconds=0.3))
+    limiter = RateLimiter(50)
+    started = time.monotonic()
+    for _ in range(11):
+        limiter.wait()
+    assert time.monotonic() - started >= 0.19
