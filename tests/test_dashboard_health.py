@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data, ui
+from dashboards.queries import points_stages as points_queries
 from ingest.home import Home
 from ingest.loader import ingest
 from pipelines.publish import publish, published_path
@@ -89,6 +90,8 @@ def test_points_and_stages_match_the_marts(built_home: Home, monkeypatch) -> Non
     assert metric(at, "Points awarded") == ui.number(awarded)
     assert metric(at, "Points deducted") == ui.number(deducted or 0)
     assert metric(at, "Contacts scored") == ui.number(scored)
+    positive = one(built_home, "select count(*) from marts.dim_contacts where points > 0")
+    assert metric(at, "Contacts with points") == ui.number(positive)
 
     # The default period ends on the newest event day: points at its end are today's points.
     newest_entry = one(built_home, "select max(occurred_at) from marts.fct_points_ledger")
@@ -141,6 +144,22 @@ def test_points_and_stages_match_the_marts(built_home: Home, monkeypatch) -> Non
         )
         == expected
     )
+    # Replayed from fct_stage_changes (as with a segment or an earlier period), the funnel at
+    # the period's end is the report model's, medians included.
+    filters = at.session_state[data.FILTERS_KEY]
+    replayed = data.query(points_queries.FUNNEL, {**filters.params(), "all_time": False})
+    report = published(
+        built_home,
+        "select contacts_reached, contacts_entered, contacts_current, contacts_moved_on, "
+        "contacts_from_previous_stage, median_days_from_previous_stage, median_days_in_stage "
+        "from reports.rpt_stage_funnel order by stage_order",
+    )
+    columns = ["reached", "entered", "current", "moved_on", "from_previous"]
+    columns += ["median_days_from_previous", "median_days_in_stage"]
+    assert [
+        tuple(None if v is None else round(v, 6) for v in row)
+        for row in replayed.select(columns).rows()
+    ] == [tuple(None if v is None else round(v, 6) for v in row) for row in report]
 
 
 def test_points_and_stages_follow_the_segment(built_home: Home, monkeypatch) -> None:

@@ -48,8 +48,7 @@ with tiles[3]:
     ui.kpi(
         "Contacts with points",
         kpis["scored_contacts"],
-        kpis["scored_contacts_prev"],
-        help="Contacts with more than 0 points at the end of the period (vs its start).",
+        help="Contacts with more than 0 points at the end of the period.",
     )
 
 # ---------------------------------------------------------------------- distribution, daily

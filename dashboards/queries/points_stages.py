@@ -12,6 +12,8 @@ of the distribution from ``rpt_points_distribution``.
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 import polars as pl
 
 from dashboards import data
@@ -24,65 +26,95 @@ _LEDGER = f"""
     where entry_type <> 'reset' and {segment_filter("contact_id")}
 """
 
-# This period and the one before: points awarded (positive deltas), deducted (negative), net,
-# and contacts with an entry; plus, at the end of each period, contacts with points > 0.
-KPIS = f"""
-with periods as (
-    select
-        coalesce(sum(delta) filter (where delta > 0 and occurred_at >= $start), 0)::bigint
-            as awarded,
-        coalesce(-sum(delta) filter (where delta < 0 and occurred_at >= $start), 0)::bigint
-            as deducted,
-        count(distinct contact_id) filter (where occurred_at >= $start) as contacts_scored,
-        coalesce(sum(delta) filter (where delta > 0 and occurred_at < $start), 0)::bigint
-            as awarded_prev,
-        coalesce(-sum(delta) filter (where delta < 0 and occurred_at < $start), 0)::bigint
-            as deducted_prev,
-        count(distinct contact_id) filter (where occurred_at < $start) as contacts_scored_prev
-    {_LEDGER}
-        and occurred_at >= $prev_start and occurred_at < $stop
-),
-balances as (
+# A contact's points at the end of the period are its points now (dim_contacts.points, the sum
+# of its ledger) minus what the ledger gave it since ($stop on): only the ledger rows from the
+# period's start on are read, never a contact's whole history.
+_SINCE_START = f"""
+since_start as (
     select
         contact_id,
-        sum(delta) as points,
-        sum(delta) filter (where occurred_at < $start) as points_before
+        coalesce(sum(delta) filter (where occurred_at >= $stop), 0) as after_stop,
+        coalesce(sum(delta) filter (where occurred_at < $stop), 0) as gained
     {_LEDGER}
-        and occurred_at < $stop
+        and occurred_at >= $start
     group by contact_id
 )
-select
-    periods.*,
-    (select count(*) filter (where points > 0) from balances) as scored_contacts,
-    (select count(*) filter (where points_before > 0) from balances) as scored_contacts_prev
-from periods
+"""
+
+# This period and the one before: points awarded (positive deltas), deducted (negative), and
+# contacts with an entry (grouped per contact first: cheaper than filtered count distincts);
+# and contacts with more than 0 points at the end of the period.
+KPIS = f"""
+with per_contact as (
+    select
+        contact_id,
+        sum(delta) filter (where delta > 0 and occurred_at >= $start) as awarded,
+        -sum(delta) filter (where delta < 0 and occurred_at >= $start) as deducted,
+        sum(delta) filter (where delta > 0 and occurred_at < $start) as awarded_prev,
+        -sum(delta) filter (where delta < 0 and occurred_at < $start) as deducted_prev,
+        bool_or(occurred_at >= $start) as scored,
+        bool_or(occurred_at < $start) as scored_prev
+    {_LEDGER}
+        and occurred_at >= $prev_start and occurred_at < $stop
+    group by contact_id
+),
+periods as (
+    select
+        coalesce(sum(awarded), 0)::bigint as awarded,
+        coalesce(sum(deducted), 0)::bigint as deducted,
+        count(*) filter (where scored) as contacts_scored,
+        coalesce(sum(awarded_prev), 0)::bigint as awarded_prev,
+        coalesce(sum(deducted_prev), 0)::bigint as deducted_prev,
+        count(*) filter (where scored_prev) as contacts_scored_prev
+    from per_contact
+),
+after_stop as (
+    select contact_id, sum(delta) as points
+    {_LEDGER}
+        and occurred_at >= $stop
+    group by contact_id
+),
+at_end as (
+    select
+        count(*) filter (
+            where contact.points - coalesce(after_stop.points, 0) > 0
+        ) as scored_contacts
+    from marts.dim_contacts as contact
+    left join after_stop using (contact_id)
+    where {segment_filter("contact.contact_id")}
+)
+select periods.*, at_end.* from periods, at_end
 """
 
 # Contacts by points at the end of the period, in the buckets of rpt_points_distribution;
 # every contact created by then counts (without ledger rows: 0 points), as the report counts
-# every known contact.
+# every known contact. Contacts are counted per points value first: the range join to the
+# buckets sees a few hundred rows, not every contact.
 DISTRIBUTION = f"""
-with balances as (
+with after_stop as (
     select contact_id, sum(delta) as points
     {_LEDGER}
-        and occurred_at < $stop
+        and occurred_at >= $stop
     group by contact_id
 ),
-contacts as (
-    select coalesce(balances.points, 0) as points
+by_points as (
+    select
+        coalesce(contact.points, 0) - coalesce(after_stop.points, 0) as points,
+        count(*) as contacts
     from marts.dim_contacts as contact
-    left join balances using (contact_id)
+    left join after_stop using (contact_id)
     where contact.created_at < $stop and {segment_filter("contact.contact_id")}
+    group by 1
 )
 select
     bucket.bucket_order,
     bucket.points_bucket,
-    count(contacts.points) as contacts,
-    coalesce(sum(contacts.points), 0)::bigint as total_points
+    coalesce(sum(by_points.contacts), 0)::bigint as contacts,
+    coalesce(sum(by_points.points * by_points.contacts), 0)::bigint as total_points
 from reports.rpt_points_distribution as bucket
-left join contacts
-    on (bucket.min_points is null or contacts.points >= bucket.min_points)
-    and (bucket.max_points is null or contacts.points <= bucket.max_points)
+left join by_points
+    on (bucket.min_points is null or by_points.points >= bucket.min_points)
+    and (bucket.max_points is null or by_points.points <= bucket.max_points)
 group by all
 order by bucket.bucket_order
 """
@@ -91,23 +123,24 @@ order by bucket.bucket_order
 # it), with their stage then. Ties as rpt_points_leaderboard: most recently active first, then
 # contact id.
 LEADERBOARD = f"""
-with balances as (
+with {_SINCE_START},
+balances as (
     select
-        contact_id,
-        sum(delta)::bigint as points,
-        coalesce(sum(delta) filter (where occurred_at >= $start), 0)::bigint as gained
-    {_LEDGER}
-        and occurred_at < $stop
-    group by contact_id
+        contact.contact_id,
+        contact.last_active_at,
+        (contact.points - coalesce(since_start.after_stop, 0))::bigint as points,
+        coalesce(since_start.gained, 0)::bigint as gained
+    from marts.dim_contacts as contact
+    left join since_start using (contact_id)
+    where {segment_filter("contact.contact_id")}
 ),
 top as (
-    select balances.*, contact.last_active_at
+    select *
     from balances
-    join marts.dim_contacts as contact using (contact_id)
-    where case when $by_period then balances.gained else balances.points end > 0
+    where case when $by_period then gained else points end > 0
     order by
-        case when $by_period then balances.gained else balances.points end desc,
-        contact.last_active_at desc nulls last,
+        case when $by_period then gained else points end desc,
+        last_active_at desc nulls last,
         contact_id
     limit $limit
 ),
@@ -175,13 +208,28 @@ order by day, point_group
 """
 
 # The stage funnel at the end of the period, as rpt_stage_funnel computes it for all time:
-# reached (entered this stage or a later one), reached during the period, entered (this stage
-# itself), current, moved on; conversion from the previous stage and from the first; median
-# days from the previous stage (contacts that entered both) and in the stage (contacts that
-# moved on by the period's end).
+# reached (entered this stage or a later one), entered (this stage itself), current, moved on;
+# conversion from the previous stage and from the first; median days from the previous stage
+# (contacts that entered both) and in the stage (contacts that moved on by the period's end).
+# With $all_time (no segment, and no stage change since the period's end) those are the report
+# model's own figures; otherwise they are replayed from fct_stage_changes. The period's columns
+# (reached and entered during it) read only the contacts that changed stage in the period.
 FUNNEL = f"""
 with stages as (
     select stage_id, stage_name, stage_order from reports.rpt_stage_funnel
+),
+report as (
+    select
+        stage_id,
+        contacts_reached as reached,
+        contacts_entered as entered,
+        contacts_current as current,
+        contacts_moved_on as moved_on,
+        contacts_from_previous_stage as from_previous,
+        median_days_from_previous_stage as median_days_from_previous,
+        median_days_in_stage
+    from reports.rpt_stage_funnel
+    where $all_time
 ),
 changes as (
     select
@@ -191,27 +239,21 @@ changes as (
         changed_at,
         lead(changed_at) over (partition by contact_id order by stage_order) as next_changed_at
     from marts.fct_stage_changes
-    where changed_at < $stop and {segment_filter("contact_id")}
+    where not $all_time and changed_at < $stop and {segment_filter("contact_id")}
 ),
 furthest as (
-    select
-        max(stage_order) as top_order,
-        coalesce(max(stage_order) filter (where changed_at < $start), 0) as top_before
+    select max(stage_order) as top_order, count(*) as contacts
     from changes
     group by contact_id
 ),
 levels as (
-    select top_order, top_before, count(*) as contacts from furthest group by all
+    select top_order, count(*) as contacts from furthest group by all
 ),
 reached as (
     select
         stages.stage_id,
         coalesce(sum(levels.contacts) filter (where levels.top_order >= stages.stage_order), 0)
-            ::bigint as reached,
-        coalesce(sum(levels.contacts) filter (
-            where levels.top_order >= stages.stage_order
-                and levels.top_before < stages.stage_order
-        ), 0)::bigint as reached_in_period
+            ::bigint as reached
     from stages
     left join levels on true
     group by stages.stage_id
@@ -220,7 +262,6 @@ entered as (
     select
         stage_id,
         count(*) as entered,
-        count(*) filter (where changed_at >= $start) as entered_in_period,
         count(*) filter (where next_changed_at is null) as current,
         count(next_changed_at) as moved_on,
         median(date_diff('second', changed_at, next_changed_at) / 86400.0) as median_days_in_stage
@@ -243,30 +284,82 @@ steps as (
         on before_stage.contact_id = this_stage.contact_id
         and before_stage.stage_id = previous_stage.previous_stage_id
     group by this_stage.stage_id
+),
+replayed as (
+    select
+        stages.stage_id,
+        reached.reached,
+        coalesce(entered.entered, 0) as entered,
+        coalesce(entered.current, 0) as current,
+        coalesce(entered.moved_on, 0) as moved_on,
+        coalesce(steps.from_previous, 0) as from_previous,
+        steps.median_days_from_previous,
+        entered.median_days_in_stage
+    from stages
+    join reached using (stage_id)
+    left join entered using (stage_id)
+    left join steps using (stage_id)
+    where not $all_time
+),
+totals as (
+    select * from report
+    union all
+    select * from replayed
+),
+movers as (  -- contacts that entered a stage during the period
+    select distinct contact_id
+    from marts.fct_stage_changes
+    where changed_at >= $start and changed_at < $stop and {segment_filter("contact_id")}
+),
+moved as (
+    select
+        max(stage_order) as top_order,
+        coalesce(max(stage_order) filter (where changed_at < $start), 0) as top_before
+    from marts.fct_stage_changes
+    where changed_at < $stop and contact_id in (select contact_id from movers)
+    group by contact_id
+),
+in_period as (
+    select
+        stages.stage_id,
+        count(moved.top_order) filter (
+            where moved.top_order >= stages.stage_order and moved.top_before < stages.stage_order
+        ) as reached_in_period
+    from stages
+    left join moved on true
+    group by stages.stage_id
+),
+entered_in_period as (
+    select stage_id, count(*) as entered_in_period
+    from marts.fct_stage_changes
+    where changed_at >= $start and changed_at < $stop and {segment_filter("contact_id")}
+    group by stage_id
 )
 select
     stages.stage_order,
     stages.stage_id,
     stages.stage_name,
-    reached.reached,
-    reached.reached_in_period,
-    coalesce(entered.entered, 0) as entered,
-    coalesce(entered.entered_in_period, 0) as entered_in_period,
-    coalesce(entered.current, 0) as current,
-    coalesce(entered.moved_on, 0) as moved_on,
-    reached.reached / nullif(lag(reached.reached) over (order by stages.stage_order), 0)
+    totals.reached,
+    in_period.reached_in_period,
+    totals.entered,
+    coalesce(entered_in_period.entered_in_period, 0) as entered_in_period,
+    totals.current,
+    totals.moved_on,
+    totals.reached / nullif(lag(totals.reached) over (order by stages.stage_order), 0)
         as conversion_from_previous,
-    reached.reached / nullif(first_value(reached.reached) over (order by stages.stage_order), 0)
+    totals.reached / nullif(first_value(totals.reached) over (order by stages.stage_order), 0)
         as conversion_from_first,
-    coalesce(steps.from_previous, 0) as from_previous,
-    steps.median_days_from_previous,
-    entered.median_days_in_stage
+    totals.from_previous,
+    totals.median_days_from_previous,
+    totals.median_days_in_stage
 from stages
-join reached using (stage_id)
-left join entered using (stage_id)
-left join steps using (stage_id)
+join totals using (stage_id)
+join in_period using (stage_id)
+left join entered_in_period using (stage_id)
 order by stages.stage_order
 """
+
+LAST_STAGE_CHANGE = "select max(changed_at) from marts.fct_stage_changes"
 
 
 def kpis(filters: Filters) -> dict:
@@ -290,4 +383,9 @@ def daily(filters: Filters) -> pl.DataFrame:
 
 
 def funnel(filters: Filters) -> pl.DataFrame:
-    return data.query(FUNNEL, filters.params())
+    """The funnel at the end of the period; the report model's figures when they are the same."""
+    last_change = data.scalar(LAST_STAGE_CHANGE)
+    all_time = filters.segment_id is None and (
+        last_change is None or last_change < datetime.combine(filters.stop, time())
+    )
+    return data.query(FUNNEL, {**filters.params(), "all_time": all_time})
