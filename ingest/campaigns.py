@@ -350,11 +350,15 @@ class CallWebhook(_Action):
     def _target(self):
         if (self.webhook is None) == (self.url is None):
             raise ValueError("give either webhook (a configured name) or url, one of them")
-        unknown = [f for f in self.fields if f not in WEBHOOK_FIELDS]
+        unknown = [
+            f
+            for f in self.fields
+            if f not in WEBHOOK_FIELDS and not re.match(r"^custom\.[A-Za-z0-9_]+$", f)
+        ]
         if unknown:
             raise ValueError(
                 f"unknown contact field(s) {', '.join(unknown)} in fields; "
-                f"known: {', '.join(WEBHOOK_FIELDS)}"
+                f"known: {', '.join(WEBHOOK_FIELDS)}, or custom.<key>"
             )
         return self
 
