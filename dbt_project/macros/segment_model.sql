@@ -90,10 +90,14 @@ group by candidates.contact_id
 {%- endmacro %}
 
 
-{#- Two CTEs: `manual_actions`, the segment's rows of the manual membership seed in effect at
-    the reference time (added_at not later), and `manual` (contact_id, action), those rows
-    resolved to known contacts, by contact_id, else by email (trimmed, lower-cased). Rows for
-    contacts not in dim_contacts resolve to nothing. -#}
+{#- Three CTEs: `manual_actions`, the segment's rows of the manual membership seed in effect
+    at the reference time (added_at not later); `campaign_actions`, the campaigns'
+    add_to_segment / remove_from_segment actions on it that activation carried out by then
+    (int_campaign_actions_applied; the latest per contact); and `manual` (contact_id, action),
+    both resolved to known contacts — seed rows by contact_id, else by email (trimmed,
+    lower-cased), campaign actions as includes and excludes. Rows for contacts not in
+    dim_contacts resolve to nothing. A unit test of a segment that does not give
+    int_campaign_actions_applied reads no campaign actions. -#}
 {% macro segment_manual_ctes(segment_id) -%}
 manual_actions as (
     select
@@ -105,6 +109,21 @@ manual_actions as (
       and (added_at is null or added_at <= {{ segment_reference_time() }})
 ),
 
+-- campaigns' add_to_segment / remove_from_segment that activation carried out: the latest
+-- per contact counts, as an include or an exclude
+campaign_actions as (
+    select
+        contact_id,
+        case when action = 'add_to_segment' then 'include' else 'exclude' end as action,
+        row_number() over (
+            partition by contact_id order by occurred_at desc, event_id desc
+        ) as from_latest
+    from {{ campaign_optional_ref('int_campaign_actions_applied', campaign_applied_columns()) }} as applied
+    where target_id = {{ segment_literal(segment_id) }}
+      and action in ('add_to_segment', 'remove_from_segment')
+      and occurred_at <= {{ segment_reference_time() }}
+),
+
 manual as (
     select known.contact_id, manual_actions.action
     from manual_actions
@@ -114,5 +133,10 @@ manual as (
     from manual_actions
     inner join {{ ref('dim_contacts') }} as known on manual_actions.email = known.email
     where manual_actions.contact_id is null
+    union
+    select known.contact_id, campaign_actions.action
+    from campaign_actions
+    inner join {{ ref('dim_contacts') }} as known on campaign_actions.contact_id = known.contact_id
+    where campaign_actions.from_latest = 1
 )
 {%- endmacro %}

@@ -15,7 +15,7 @@ activity as (
         max(case
             when event_type not in (
                 'email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered',
-                'sms_failed', 'dnc_change', 'manual_points'
+                'sms_failed', 'dnc_change', 'manual_points', 'campaign_action'
             ) then occurred_at
         end) as last_active_at,
         sum(case when event_type = 'page_hit' then 1 else 0 end) as page_views,

@@ -4,6 +4,8 @@
 -- of fct_points_ledger), the first event of `event_type` (of form `form_id`), or the CRM tag
 -- `contact_tag` (dated at the contact's creation: exports carry no tag history). A stage with
 -- no rule is entered by every known contact when first seen (as dim_contacts.first_seen_at).
+-- A campaign's change_stage action that activation carried out also qualifies the contact for
+-- its stage, when it ran (int_campaign_actions_applied; reason 'campaign <id>').
 --
 -- Contacts never move backwards: a contact's stage at any moment is the highest stage whose
 -- rule has held at some time up to then, so points falling below a threshold change nothing.
@@ -13,8 +15,8 @@
 --
 -- Incremental: whole contacts are restaged — those with new ledger rows or new events of a
 -- stage's event type, new contacts and ones seen earlier than known, those a new identity link
--- may concern, those whose CRM record was reloaded, and everyone when the stages or the point
--- rules changed — and their rows replaced (delete+insert on contact_id). Expiring points
+-- may concern, those whose CRM record was reloaded, those a campaign changed the stage of, and
+-- everyone when the stages or the point rules changed — and their rows replaced (delete+insert on contact_id). Expiring points
 -- (ledger decay rows) need no restaging: for a contact with no new events they come after all
 -- its awards and only lower its points, so no threshold is crossed earlier or anew.
 -- depends_on: {{ ref('int_identity_links') }}
@@ -50,6 +52,13 @@ rules_version as (
     from {{ ref('stages') }}
 ),
 
+-- Stage changes campaigns made (activation reported the change_stage action sent).
+campaign_stage_changes as (
+    select event_id, contact_id, campaign_id, target_id as stage_id, occurred_at, loaded_at
+    from {{ campaign_optional_ref('int_campaign_actions_applied', campaign_applied_columns()) }} as applied
+    where action = 'change_stage'
+),
+
 {% if is_incremental() %}
 rules_changed as (
     {{ rules_changed() }}
@@ -81,6 +90,9 @@ restaged_contacts as (
     select {{ dbt.hash('email') }} as contact_id
     from {{ ref('stg_contacts') }}
     where email is not null and last_loaded_at > {{ since }}
+    union
+    -- campaigns changed the stage
+    select contact_id from campaign_stage_changes where loaded_at > {{ since }}
 ),
 {% endif %}
 
@@ -158,6 +170,13 @@ stage_events as (
       {% endif %}
 ),
 
+campaign_changes as (
+    select * from campaign_stage_changes
+    {% if is_incremental() %}
+    where contact_id in (select contact_id from contacts)
+    {% endif %}
+),
+
 -- Every moment a stage's rule held for a contact (the earliest per rule is enough).
 qualifications as (
     select
@@ -185,6 +204,16 @@ qualifications as (
     inner join stages
         on stage_events.event_type = stages.event_type
         and (stages.form_id is null or stage_events.form_id = stages.form_id)
+    union all
+    select
+        campaign_changes.contact_id,
+        stages.stage_id,
+        campaign_changes.occurred_at as qualified_at,
+        'campaign ' || campaign_changes.campaign_id as reason,
+        campaign_changes.event_id,
+        0 as reason_rank
+    from campaign_changes
+    inner join stages on campaign_changes.stage_id = stages.stage_id
     union all
     select
         contacts.contact_id,
@@ -248,6 +277,8 @@ inputs_loaded as (
         select contact_id, loaded_at from point_moments
         union all
         select contact_id, loaded_at from stage_events
+        union all
+        select contact_id, loaded_at from campaign_changes
         union all
         select contact_id, last_loaded_at as loaded_at from contacts
     ) as inputs
