@@ -18,7 +18,7 @@ import polars as pl
 
 from dashboards import data
 from dashboards.data import Filters
-from dashboards.queries import segment_filter
+from dashboards.queries import A_SEGMENT, NO_SEGMENT, segment_filter
 
 # The ledger of the segment's members ('reset' rows are transient: never counted).
 _LEDGER = f"""
@@ -121,28 +121,68 @@ order by bucket.bucket_order
 
 # The top contacts by points at the end of the period ($by_period: by points gained during
 # it), with their stage then. Ties as rpt_points_leaderboard: most recently active first, then
-# contact id.
+# contact id. Each ranking reads only what it needs (top-N of dim_contacts, or the period's
+# ledger); the other figure is then computed for the few contacts listed.
 LEADERBOARD = f"""
-with {_SINCE_START},
-balances as (
+with after_stop as (
+    select contact_id, sum(delta) as points
+    {_LEDGER}
+        and occurred_at >= $stop
+    group by contact_id
+),
+by_points as (
     select
         contact.contact_id,
         contact.last_active_at,
-        (contact.points - coalesce(since_start.after_stop, 0))::bigint as points,
-        coalesce(since_start.gained, 0)::bigint as gained
+        (contact.points - coalesce(after_stop.points, 0))::bigint as score
     from marts.dim_contacts as contact
-    left join since_start using (contact_id)
-    where {segment_filter("contact.contact_id")}
+    left join after_stop using (contact_id)
+    where not $by_period and {segment_filter("contact.contact_id")}
+        and contact.points - coalesce(after_stop.points, 0) > 0
+    order by score desc, contact.last_active_at desc nulls last, contact.contact_id
+    limit $limit
+),
+gains as (
+    select contact_id, sum(delta)::bigint as score
+    {_LEDGER}
+        and $by_period and occurred_at >= $start and occurred_at < $stop
+    group by contact_id
+    having sum(delta) > 0
+),
+best_gains as (  -- the top $limit scores, ties at the cut included
+    select gains.contact_id, contact.last_active_at, gains.score
+    from gains
+    join marts.dim_contacts as contact using (contact_id)
+    where gains.score >= (
+        select coalesce(min(score), 0) from (
+            select score from gains order by score desc limit $limit
+        )
+    )
+),
+by_gains as (
+    select * from best_gains
+    order by score desc, last_active_at desc nulls last, contact_id
+    limit $limit
 ),
 top as (
-    select *
-    from balances
-    where case when $by_period then gained else points end > 0
-    order by
-        case when $by_period then gained else points end desc,
-        last_active_at desc nulls last,
-        contact_id
-    limit $limit
+    select * from by_points
+    union all
+    select * from by_gains
+),
+figures as (  -- points at the period's end and gained during it, for the listed contacts
+    select
+        contact.contact_id,
+        (contact.points - coalesce(sum(ledger.delta) filter (where ledger.occurred_at >= $stop), 0))
+            ::bigint as points,
+        coalesce(sum(ledger.delta) filter (where ledger.occurred_at < $stop), 0)::bigint
+            as gained
+    from marts.dim_contacts as contact
+    left join marts.fct_points_ledger as ledger
+        on ledger.contact_id = contact.contact_id
+        and ledger.occurred_at >= $start
+        and ledger.entry_type <> 'reset'
+    where contact.contact_id in (select contact_id from top)
+    group by contact.contact_id, contact.points
 ),
 stage_then as (
     select contact_id, arg_max(stage_name, stage_order) as stage_name
@@ -152,20 +192,18 @@ stage_then as (
 )
 select
     row_number() over (
-        order by
-            case when $by_period then top.gained else top.points end desc,
-            top.last_active_at desc nulls last,
-            top.contact_id
+        order by top.score desc, top.last_active_at desc nulls last, top.contact_id
     ) as rank,
     contact.email,
     nullif(concat_ws(' ', contact.first_name, contact.last_name), '') as name,
     contact.company_name,
-    top.points,
-    top.gained,
+    figures.points,
+    figures.gained,
     stage_then.stage_name,
     top.last_active_at
 from top
 join marts.dim_contacts as contact using (contact_id)
+join figures using (contact_id)
 left join stage_then using (contact_id)
 order by rank
 """
@@ -194,15 +232,25 @@ group by entry_type, rule_id, point_group
 order by abs(sum(delta)) desc, rule_id, point_group
 """
 
-# Points awarded and deducted per day and point group over the period.
+# Points awarded and deducted per day and point group over the period: the daily report model
+# without a segment, the members' ledger with one.
 DAILY = f"""
+select
+    day,
+    point_group,
+    sum(points_awarded)::bigint as awarded,
+    sum(points_deducted)::bigint as deducted
+from reports.rpt_points_by_rule_daily
+where {NO_SEGMENT} and day >= $start and day < $stop
+group by all
+union all
 select
     occurred_on as day,
     point_group,
     coalesce(sum(delta) filter (where delta > 0), 0)::bigint as awarded,
     coalesce(sum(delta) filter (where delta < 0), 0)::bigint as deducted
 {_LEDGER}
-    and occurred_at >= $start and occurred_at < $stop
+    and {A_SEGMENT} and occurred_at >= $start and occurred_at < $stop
 group by all
 order by day, point_group
 """
