@@ -196,35 +196,160 @@ def test_points_and_stages_follow_the_segment(built_home: Home, monkeypatch) -> 
 # ----------------------------------------------------------------------------------- campaigns
 
 
-def test_campaigns_say_they_arrive_with_the_campaign_models(built_home: Home, monkeypatch):
-    assert not published(
-        built_home,
-        "select 1 from information_schema.tables where table_name = 'campaign_contact_state'",
-    )
-    at = open_page(built_home, monkeypatch, "campaigns")
-    assert "Campaigns arrive with the campaign models" in at.info[0].value
-    assert not at.dataframe
-
-
-def test_campaigns_list_the_state_model_once_published(
+def test_campaigns_without_the_campaign_models_say_so(
     built_home: Home, tmp_path: Path, monkeypatch
 ) -> None:
+    home = copy_published(built_home, tmp_path)
+    with duckdb.connect(str(published_path(home))) as con:  # a build from before the models
+        con.execute("drop table if exists marts.campaign_contact_state")
+        con.execute("drop table if exists marts.fct_campaign_steps")
+    at = open_page(home, monkeypatch, "campaigns")
+    assert "Campaigns arrive with the campaign models" in at.info[0].value
+    assert "marts.campaign_contact_state" in at.info[0].value
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_campaigns_of_the_built_home(built_home: Home, monkeypatch) -> None:
+    at = open_page(built_home, monkeypatch, "campaigns")
+    built = published(
+        built_home,
+        "select 1 from information_schema.tables where table_schema = 'marts' "
+        "and table_name = 'campaign_contact_state'",
+    )
+    if not built:  # a project without the campaign models
+        assert "Campaigns arrive with the campaign models" in at.info[0].value
+        return
+    expected = one(built_home, "select count(*) from marts.campaign_contact_state")
+    if not expected:  # no campaign took contacts in the generated home
+        assert "No contact has entered a campaign" in at.info[0].value
+    else:
+        assert metric(at, "Contacts in campaigns") == ui.number(expected)
+        shown = table(at, "campaign_name", "contacts", "exited")
+        assert shown["contacts"].sum() == expected
+
+
+# A small campaign in the campaign models' columns (dbt_project/models/marts/_campaigns.yml):
+# welcome sends email 1 (s1), waits for an open (d1): yes → points (y1), no → reminder (n1).
+# (contact index, entry, entered, status, [(step, state)]); entry 1 of contact 4 was restarted.
+CAMPAIGN_STEPS = {
+    "s1": (1, 0, "action", "send_email", None),
+    "d1": (2, 1, "decision", "opened_email", "s1"),
+    "y1": (3, 2, "action", "adjust_points", "d1"),
+    "n1": (4, 2, "action", "send_email", "d1"),
+}
+RECENT, LONG_AGO = "recent", "long ago"
+WELCOME = [
+    (0, 1, RECENT, "active", [("s1", "sent"), ("d1", "yes"), ("y1", "due")]),
+    (1, 1, RECENT, "waiting", [("s1", "sent"), ("d1", "no"), ("n1", "scheduled")]),
+    (2, 1, RECENT, "waiting", [("s1", "sent"), ("d1", "waiting")]),
+    (3, 1, LONG_AGO, "exited", [("s1", "failed")]),
+    (4, 1, LONG_AGO, None, [("s1", "sent"), ("d1", "cancelled")]),
+    (4, 2, LONG_AGO, "completed", [("s1", "sent"), ("d1", "yes"), ("y1", "sent")]),
+]
+# Per step: (at, through, out) over each contact's latest entry.
+EXPECTED_STEPS = {"s1": (0, 4, 1), "d1": (1, 3, 0), "y1": (1, 1, 0), "n1": (1, 0, 0)}
+
+
+def copy_published(built_home: Home, tmp_path: Path) -> Home:
     home = Home.resolve(tmp_path / "home")
     home.published.mkdir(parents=True)
     shutil.copyfile(published_path(built_home), published_path(home))
-    with duckdb.connect(str(published_path(home))) as con:  # stands in for the later model
-        con.execute(
-            "create table marts.campaign_contact_state as select 'welcome' as campaign, "
-            "contact_id from marts.dim_contacts"
+    return home
+
+
+def test_campaign_steps_at_through_and_out(built_home: Home, tmp_path: Path, monkeypatch):
+    home = copy_published(built_home, tmp_path)
+    contacts = [
+        c
+        for (c,) in published(
+            home, "select contact_id from marts.dim_contacts order by contact_id limit 5"
         )
-    segment, members = published(
-        home, "select segment_id, count(*) from marts.segment_membership group by 1 limit 1"
-    )[0]
+    ]
+    last = one(home, "select max(occurred_on) from marts.fct_events")
+    entered = {RECENT: datetime.combine(last, datetime.min.time()), LONG_AGO: datetime(2020, 1, 1)}
+    with duckdb.connect(str(published_path(home))) as con:  # stands in for a campaign build
+        con.execute("drop table if exists marts.campaign_contact_state")
+        con.execute("drop table if exists marts.fct_campaign_steps")
+        con.execute(
+            "create table marts.campaign_contact_state (campaign_id varchar, campaign_name "
+            "varchar, is_published boolean, contact_id varchar, entry_number integer, "
+            "entered_at timestamp, status varchar)"
+        )
+        con.execute(
+            "create table marts.fct_campaign_steps (campaign_id varchar, contact_id varchar, "
+            "entry_number integer, entered_at timestamp, step_id varchar, step_order integer, "
+            "step_type varchar, step_kind varchar, parent_step_id varchar, depth integer, "
+            "state varchar)"
+        )
+        for index, entry, when, status, steps in WELCOME:
+            contact = contacts[index]
+            if status:
+                con.execute(
+                    "insert into marts.campaign_contact_state values "
+                    "('welcome', 'Welcome series', true, ?, ?, ?, ?)",
+                    [contact, entry, entered[when], status],
+                )
+            for step, state in steps:
+                order, depth, kind, action, parent = CAMPAIGN_STEPS[step]
+                con.execute(
+                    "insert into marts.fct_campaign_steps values "
+                    "('welcome', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        contact,
+                        entry,
+                        entered[when],
+                        step,
+                        order,
+                        kind,
+                        action,
+                        parent,
+                        depth,
+                        state,
+                    ],
+                )
     at = open_page(home, monkeypatch, "campaigns")
-    contacts = one(home, "select count(*) from marts.dim_contacts")
-    assert metric(at, "Contact states") == ui.number(contacts)
+    assert metric(at, "Contacts in campaigns") == "5"
+    assert (metric(at, "Active"), metric(at, "Waiting")) == ("1", "2")
+    assert (metric(at, "Completed"), metric(at, "Exited")) == ("1", "1")
+    steps = table(at, "step_id", "at_step", "through", "out")
+    shown = {
+        row.step_id: (row.at_step, row.through, row.out) for row in steps.itertuples(index=False)
+    }
+    assert shown == EXPECTED_STEPS
+    assert list(steps["step_id"]) == ["s1", "d1", "y1", "n1"]  # in the campaign's order
+    assert (steps.set_index("step_id").loc["d1", ["yes", "no"]] == [2, 1]).all()
+    assert at.get("plotly_chart")
+
+    # Entries that began in the period: contacts 0-2.
+    at.toggle("campaigns_in_period").set_value(True).run()
+    assert metric(at, "Contacts in campaigns") == "3"
+    shown = table(at, "step_id", "at_step", "through", "out")
+    assert dict(zip(shown["step_id"], shown["through"], strict=True)) == {
+        "s1": 3,
+        "d1": 2,
+        "y1": 0,
+        "n1": 0,
+    }
+
+    # A segment: its members only.
+    segment = one(
+        home,
+        "select segment_id from marts.segment_membership group by 1 order by count(*) desc limit 1",
+    )
+    members = one(
+        home,
+        "select count(*) from marts.campaign_contact_state where entered_at >= ? and contact_id "
+        "in (select contact_id from marts.segment_membership where segment_id = ?)",
+        [entered[RECENT], segment],
+    )
     at.selectbox("segment_filter").set_value(segment).run()
-    assert metric(at, "Contact states") == ui.number(members)
+    assert not at.exception
+    if members:
+        assert metric(at, "Contacts in campaigns") == ui.number(members)
+    else:
+        assert "No contact has entered a campaign in the period from this segment" in (
+            at.info[0].value
+        )
 
 
 # ----------------------------------------------------------------------------- pipeline health
