@@ -117,7 +117,7 @@ def main() -> int:
             data.clear_cache()
             query_ms.clear()
             started = time.perf_counter()
-            at.switch_page(f"pages/{page}.py").run()
+            at.switch_page(f"views/{page}.py").run()
             page_ms.append((time.perf_counter() - started) * 1000)
             sql_ms.append(sum(query_ms))
             queries = len(query_ms)

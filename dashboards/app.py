@@ -1,9 +1,10 @@
 """funnelhouse dashboards: the app shell (``streamlit run dashboards/app.py``).
 
-Sets up the navigation (one module per page under ``pages/``) and the sidebar's global
-filters — a date range and an optional segment — stored in ``st.session_state`` as a
-``data.Filters`` that every page reads with ``data.current_filters()``. A home without a
-published build gets a clear empty state on every page instead of a traceback.
+Sets up the navigation (one module per page under ``views/``: a ``pages/`` folder would also
+be served by Streamlit on its own, without the shell) and the sidebar's global filters — a
+date range and an optional segment — stored in ``st.session_state`` as a ``data.Filters`` that
+every page reads with ``data.current_filters()``. A home without a published build gets a
+clear empty state on every page instead of a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import streamlit as st
 
 from dashboards import data, ui
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 
 # (section, [(module, title, icon)]): the order analysts find things in.
 SECTIONS = {
@@ -51,7 +52,7 @@ def navigation() -> st.navigation:
                 PAGES_DIR / f"{module}.py",
                 title=title,
                 icon=icon,
-                url_path=f"{section.lower()}-{module.replace('_', '-')}",
+                url_path=module.replace("_", "-"),
                 default=module == "overview",
             )
             for module, title, icon in entries

@@ -1180,11 +1180,9 @@ def load_campaign_tables(
     loaded_at = now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
     valid, report = validate_folder(folder)
 
-    own_transaction = True
-    try:
+    own_transaction = not _in_transaction(con)
+    if own_transaction:
         con.begin()
-    except duckdb.TransactionException:
-        own_transaction = False  # the caller's transaction is open: work inside it
     try:
         _write(con, folder, valid, loaded_at)
         if own_transaction:
@@ -1196,6 +1194,14 @@ def load_campaign_tables(
     report.campaigns = [c.definition["campaign_id"] for c in valid]
     report.steps = sum(len(c.steps) for c in valid)
     return report
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection has a transaction open: in autocommit mode every statement runs
+    in a transaction of its own, so two statements see different transaction ids. (Calling
+    begin() to find out would abort the caller's open transaction.)"""
+    first = con.execute("select txid_current()").fetchone()
+    return first == con.execute("select txid_current()").fetchone()
 
 
 def _write(con, folder: Path, valid: list[ValidCampaign], loaded_at: datetime) -> None:

@@ -101,7 +101,7 @@ def test_dashboard_renders_plotly_charts_in_chromium(built_home: Home, tmp_path:
                 )
                 traffic.first.wait_for()
                 expect(traffic.first.locator(".main-svg").first).to_be_attached()
-                assert page.url.endswith("/channels-web")
+                assert page.url.endswith("/web")
                 page.screenshot(path=tmp_path / "web.png")
             finally:
                 browser.close()

@@ -64,7 +64,7 @@ def table(at: AppTest, *columns: str):
 def open_page(home: Home, monkeypatch: pytest.MonkeyPatch, page: str) -> AppTest:
     monkeypatch.setenv("FUNNELHOUSE_HOME", str(home.root))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

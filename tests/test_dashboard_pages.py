@@ -44,7 +44,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run(timeout=TIMEOUT)
+    at.switch_page(f"views/{page}.py").run(timeout=TIMEOUT)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -77,7 +77,7 @@ def test_shell_registers_every_page_and_sets_default_filters(app: AppTest, perio
     assert len(segment_options) > 1  # all contacts + the build's segments
     assert app.title[0].value == "Overview"  # the default page
     for page in ALL_PAGES:  # each page file is registered in the navigation
-        app.switch_page(f"pages/{page}.py")
+        app.switch_page(f"views/{page}.py")
 
 
 def test_overview_kpis_equal_the_published_marts(app: AppTest, built_home: Home, period) -> None:
@@ -401,7 +401,7 @@ def test_empty_home_shows_the_empty_state_on_every_page(
     monkeypatch.setenv("FUNNELHOUSE_HOME", str(home.root))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     for page in ALL_PAGES:
-        at.switch_page(f"pages/{page}.py").run(timeout=TIMEOUT)
+        at.switch_page(f"views/{page}.py").run(timeout=TIMEOUT)
         assert not at.exception, (page, [e.value for e in at.exception])
         assert "No build yet: run `funnelhouse run` first" in at.info[0].value, page
         assert not at.metric and not at.get("plotly_chart")

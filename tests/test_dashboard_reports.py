@@ -63,7 +63,7 @@ def rows(frame) -> list[tuple]:
 def open_reports(home: Home, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("FUNNELHOUSE_HOME", str(home.root))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("pages/reports.py").run()
+    at.switch_page("views/reports.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
