@@ -159,6 +159,8 @@ def read_catalogs(home: Home, lock_timeout: float) -> Catalogs:
 
 
 def _warehouse_catalogs(con: duckdb.DuckDBPyConnection) -> Catalogs:
+    """From the staging models (the latest version of each row), else straight from the raw
+    tables ingest wrote (a build that skipped staging, or none yet)."""
     tables = {
         f"{schema}.{name}"
         for schema, name in con.execute(
@@ -166,10 +168,9 @@ def _warehouse_catalogs(con: duckdb.DuckDBPyConnection) -> Catalogs:
         ).fetchall()
     }
     catalogs = Catalogs(source="warehouse")
-    if "staging.stg_emails" in tables:
-        for email_id, name, subject, sender, attributes in con.execute(
-            "select email_id, name, subject, from_address, attributes from staging.stg_emails"
-        ).fetchall():
+    emails = _catalog_query(tables, "emails", "email_id", "name, subject, from_address, attributes")
+    if emails:
+        for email_id, name, subject, sender, attributes in con.execute(emails).fetchall():
             extra = _params(attributes)
             catalogs.emails[str(email_id)] = EmailContent(
                 str(email_id),
@@ -179,12 +180,23 @@ def _warehouse_catalogs(con: duckdb.DuckDBPyConnection) -> Catalogs:
                 next((extra[k] for k in _HTML_KEYS if extra.get(k)), None),
                 next((extra[k] for k in _TEXT_KEYS if extra.get(k)), None),
             )
-    if "staging.stg_sms" in tables:
-        for sms_id, message in con.execute(
-            "select sms_id, message from staging.stg_sms"
-        ).fetchall():
+    sms = _catalog_query(tables, "sms", "sms_id", "message")
+    if sms:
+        for sms_id, message in con.execute(sms).fetchall():
             catalogs.sms[str(sms_id)] = message
     return catalogs
+
+
+def _catalog_query(tables: set[str], catalog: str, id_name: str, columns: str) -> str | None:
+    if f"staging.stg_{catalog}" in tables:
+        return f"select {id_name}, {columns} from staging.stg_{catalog}"
+    if f"raw.{catalog}" in tables:
+        return (
+            f"select id as {id_name}, {columns} from raw.{catalog} "
+            "qualify row_number() over (partition by id order by _loaded_at desc, "
+            "_source_row desc) = 1"
+        )
+    return None
 
 
 def _published_emails(home: Home) -> dict[str, EmailContent]:

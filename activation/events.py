@@ -12,7 +12,8 @@ rest of the warehouse:
 * ``send_email`` → ``email_sent`` (email_id, …: counts in fct_email_sends and the email reports)
 * ``send_sms`` → ``sms_sent`` or, when it failed, ``sms_failed``
 * ``adjust_points`` → ``manual_points`` (delta, reason: the points ledger's manual rows)
-* ``set_dnc`` → ``dnc_change`` (channel, reason, action add/remove: dim_contacts' DNC flags)
+* ``set_dnc`` → ``dnc_change`` (channel, reason ``manual``, comments, action add/remove:
+  dim_contacts' DNC flags)
 * ``update_field`` → ``identify`` with the new values as traits
 
 Event ids are fixed by the idempotency key (``act:<key>:<event type>``): the warehouse keeps one
@@ -118,7 +119,10 @@ def events_for(row: LedgerRow) -> list[dict[str, Any]]:
                 {
                     **common,
                     "channel": result.get("dnc_channel"),
-                    "reason": result.get("reason"),
+                    # Mautic's DNC reasons are unsubscribed, bounced and manual: a campaign's
+                    # is manual, its own words go in the comments (as in Mautic)
+                    "reason": "manual",
+                    "comments": result.get("reason"),
                     "action": result.get("dnc_action"),
                 },
             )

@@ -472,9 +472,11 @@ def test_actions_on_the_contact_become_events_that_ingest_loads(home):
             "order by 1"
         ).fetchall()
     assert json.loads(got["manual_points"])["delta"] == 15
-    assert {k: json.loads(got["dnc_change"])[k] for k in ("channel", "reason", "action")} == {
+    dnc = json.loads(got["dnc_change"])
+    assert {k: dnc[k] for k in ("channel", "reason", "comments", "action")} == {
         "channel": "sms",
-        "reason": "asked",
+        "reason": "manual",  # Mautic's reasons: unsubscribed, bounced, manual
+        "comments": "asked",
         "action": "add",
     }
     assert json.loads(got["identify"])["city"] == "Berlin"
