@@ -92,7 +92,8 @@ class CampaignError:
 
 @dataclass
 class CampaignLoad:
-    """What a load did: the campaigns loaded, and every problem of the files that were not."""
+    """What a load did (or a validation would do): the campaigns loaded, and every problem of
+    the files that were not."""
 
     folder: str
     files: list[str] = field(default_factory=list)
@@ -1162,6 +1163,8 @@ def validate_folder(folder: Path) -> tuple[list[ValidCampaign], CampaignLoad]:
             continue
         seen[campaign_id] = path.name
         valid.append(campaign)
+    report.campaigns = [c.definition["campaign_id"] for c in valid]
+    report.steps = sum(len(c.steps) for c in valid)
     return valid, report
 
 
@@ -1191,8 +1194,6 @@ def load_campaign_tables(
         if own_transaction:
             con.rollback()
         raise
-    report.campaigns = [c.definition["campaign_id"] for c in valid]
-    report.steps = sum(len(c.steps) for c in valid)
     return report
 
 
