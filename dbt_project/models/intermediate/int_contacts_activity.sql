@@ -1,7 +1,15 @@
 -- Per known contact: when first seen, identified and last active, and who they said they are
 -- in identify calls and forms (names for contacts that arrived through events only).
 with contact_events as (
-    select * from {{ ref('fct_events') }} where contact_id is not null
+    select
+        *,
+        -- an identify that a campaign's update_field action wrote (activation marks it
+        -- source 'campaign'): done to the contact, not by it
+        coalesce(
+            event_type = 'identify' and {{ json_text('properties', 'source') }} = 'campaign', false
+        ) as is_campaign_write
+    from {{ ref('fct_events') }}
+    where contact_id is not null
 ),
 
 activity as (
@@ -9,14 +17,16 @@ activity as (
         contact_id,
         max(email) as email,
         min(occurred_at) as first_seen_at,
-        min(case when event_type in ('identify', 'form_submit') then occurred_at end)
-            as identified_at,
+        min(case
+            when event_type in ('identify', 'form_submit') and not is_campaign_write
+            then occurred_at
+        end) as identified_at,
         -- what the contact did, not what was done to them (sends, deliveries, bounces)
         max(case
             when event_type not in (
                 'email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered',
                 'sms_failed', 'dnc_change', 'manual_points', 'campaign_action'
-            ) then occurred_at
+            ) and not is_campaign_write then occurred_at
         end) as last_active_at,
         sum(case when event_type = 'page_hit' then 1 else 0 end) as page_views,
         sum(case when event_type = 'form_submit' then 1 else 0 end) as form_submissions,
