@@ -237,16 +237,20 @@
 
 {#- "materialized" where the engine takes it in WITH (x AS MATERIALIZED (…)): the campaign
     engine's level CTEs are each read twice (by the next level and by the result), and must be
-    computed once. -#}
+    computed once. Engines without the keyword get nothing (and decide themselves). -#}
 {% macro campaign_materialized() -%}
     {{ return(adapter.dispatch('campaign_materialized', 'funnelhouse')()) }}
 {%- endmacro %}
 
 {% macro default__campaign_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__campaign_materialized() -%}
     materialized
 {%- endmacro %}
 
-{% macro spark__campaign_materialized() -%}
+{% macro postgres__campaign_materialized() -%}
+    materialized
 {%- endmacro %}
 
 
