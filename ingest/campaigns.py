@@ -40,6 +40,16 @@ from pydantic import (
     model_validator,
 )
 
+# Where the project's campaign files live (reviewed like code, beside the models that run them).
+CAMPAIGNS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "campaigns"
+# The raw tables a load replaces (dbt sources); raw.campaign_publications is kept across loads.
+CAMPAIGN_TABLES = (
+    "campaign_definitions",
+    "campaign_sources",
+    "campaign_steps",
+    "campaign_step_paths",
+)
+
 # Steps deeper than this are not evaluated by the dbt models (they unroll the graph level by
 # level); keep it equal to the dbt var `campaign_max_depth`.
 MAX_DEPTH = 12

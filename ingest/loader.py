@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from ingest import warehouse
+from ingest.campaigns import CAMPAIGNS_DIR, CampaignLoad, load_campaign_tables
 from ingest.home import SOURCE_KINDS, Home
 from ingest.readers import ROW, UnreadableFile, format_of, read_batches
 from ingest.schemas import validate
@@ -94,6 +95,14 @@ def ingest(
             if on_file:
                 on_file(landing_file, report)
     return reports
+
+
+def load_campaigns(home: Home, folder: Path = CAMPAIGNS_DIR) -> CampaignLoad:
+    """Validate the campaign files and replace the ``raw.campaign_*`` tables (one transaction);
+    a broken file loads nothing of its campaign and is reported, never raised."""
+    with warehouse.connect(home.warehouse) as con:
+        warehouse.ensure_raw_schema(con)
+        return load_campaign_tables(con, folder)
 
 
 def _load_file(con, landing_file: LandingFile, digest: str) -> FileReport:

@@ -11,7 +11,7 @@ import hashlib
 import dagster as dg
 
 from ingest.loader import landing_files
-from pipelines.assets.publish import activation
+from pipelines.assets.activation import activation
 from pipelines.resources import HomeResource
 
 WAREHOUSE_TAG = {"funnelhouse/warehouse": "writer"}
@@ -29,6 +29,25 @@ refresh_and_activate_job = dg.define_asset_job(
     description="The whole loop: refresh, then send what is due (what `funnelhouse run` runs).",
     tags=WAREHOUSE_TAG,
 )
+
+
+activate_job = dg.define_asset_job(
+    "activate",
+    selection=dg.AssetSelection.assets(activation),
+    description="Send what the published activation_queue says is due (no rebuild). Not "
+    "tagged as a warehouse writer: activation writes its own ledger and landing files.",
+)
+
+
+def activation_schedule(cron: str) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="activation_schedule",
+        job=activate_job,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Send due actions on the clock ({cron}, UTC; FUNNELHOUSE_ACTIVATION_CRON).",
+    )
 
 
 def refresh_schedule(cron: str) -> dg.ScheduleDefinition:

@@ -86,7 +86,7 @@ def generate(
 def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
     """Load every new landing file into raw.* tables of warehouse.duckdb (exactly once)."""
     from ingest.loader import ingest as run_ingest
-    from ingest.loader import landing_files
+    from ingest.loader import landing_files, load_campaigns
 
     target = Home.resolve(home)
     total = sum(1 for _ in landing_files(target))
@@ -98,11 +98,13 @@ def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
 
         with _writing(target, "funnelhouse ingest"):
             reports = run_ingest(target, on_file=on_file)
+            campaigns = load_campaigns(target)
 
     loaded = [r for r in reports if r.status != "skipped"]
     skipped = len(reports) - len(loaded)
     if loaded:
         console.print(_reconciliation_table(loaded))
+    console.print(campaigns.summary(), highlight=False)
     failed = [r for r in reports if r.status == "failed"]
     for report in failed:
         console.print(f"[red]error[/] {report.file}: {report.error}", soft_wrap=True)
@@ -112,7 +114,7 @@ def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
         f"{len(loaded) - len(failed)} files loaded ({rows:,} rows, {quarantined:,} quarantined), "
         f"{skipped} already loaded, {len(failed)} failed → {target.warehouse}"
     )
-    if failed:
+    if failed or not campaigns.ok:
         raise typer.Exit(code=1)
 
 
@@ -183,6 +185,46 @@ def run(
     else:
         console.print(f"[green]run {summary.run_id[:8]} succeeded[/] → {target.published}")
     raise typer.Exit(code=summary.exit_code)
+
+
+@app.command()
+def activate(
+    home: HomeOption = Path(DEFAULT_HOME),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render and record what is due, send nothing.")
+    ] = False,
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign (name or id).")] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Settle a send a crash left unknown, after checking with the provider: "
+            "KEY=sent or KEY=not_sent (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Send what the published activation_queue says is due, each message exactly once."""
+    from activation.ledger import ActivationBusy, resolve_unknown
+    from activation.run import activate as run_activation
+    from activation.run import print_report
+    from activation.settings import SettingsError
+
+    target = Home.resolve(home)
+    try:
+        for item in resolve or []:
+            key, _, outcome = item.partition("=")
+            if outcome not in ("sent", "not_sent"):
+                console.print(f"[red]error[/] --resolve {item!r}: write KEY=sent or KEY=not_sent")
+                raise typer.Exit(code=2)
+            changed = resolve_unknown(target, [key], outcome)
+            console.print(f"{key}: {'settled as ' + outcome if changed else 'not unknown'}")
+        if resolve:
+            return
+        report = run_activation(target, dry_run=dry_run, campaign=campaign)
+    except (ActivationBusy, SettingsError) as error:
+        console.print(f"[red]error[/] {error}")
+        raise typer.Exit(code=2) from None
+    print_report(report, console)
+    raise typer.Exit(code=1 if report.counts().get("failed") else 0)
 
 
 @app.command()

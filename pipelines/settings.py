@@ -25,6 +25,9 @@ class Settings(BaseModel):
 
     home: str = Field(DEFAULT_HOME, description="Data home folder (FUNNELHOUSE_HOME).")
     refresh_cron: str = Field("0 * * * *", description="When the refresh schedule runs (UTC).")
+    activation_cron: str = Field(
+        "*/15 * * * *", description="When the activation schedule sends due actions (UTC)."
+    )
     sensor_interval_seconds: int = Field(
         30, ge=5, description="How often the landing sensor looks for new files."
     )

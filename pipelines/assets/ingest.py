@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import duckdb
 
-from ingest.loader import FileReport, ingest
+from ingest.campaigns import CAMPAIGN_TABLES, CampaignLoad
+from ingest.loader import FileReport, ingest, load_campaigns
 from ingest.schemas import TABLES
 from pipelines.resources import CheckThresholds, HomeResource
 
-RAW_TABLES = (*TABLES, "_loads", "quarantine")
+RAW_TABLES = (*TABLES, *CAMPAIGN_TABLES, "_loads", "quarantine")
+CAMPAIGNS = dg.AssetKey(["raw", "campaign_definitions"])
 LOADS = dg.AssetKey(["raw", "_loads"])
 QUARANTINE = dg.AssetKey(["raw", "quarantine"])
 EVENTS = dg.AssetKey(["raw", "events"])
@@ -25,6 +27,10 @@ DESCRIPTIONS = {
     "_loads": "The load ledger: one row per landing file version and attempt "
     "(path, content hash, rows read / loaded / quarantined, status, error).",
     "quarantine": "Rows that could not be loaded, with file, row, field and reason.",
+    **{
+        table: f"raw.{table}: validated from dbt_project/campaigns/*.yml, replaced every run."
+        for table in CAMPAIGN_TABLES
+    },
 }
 
 
@@ -59,6 +65,11 @@ CHECK_SPECS = [
         asset=QUARANTINE,
         description="The share of this run's rows that went to quarantine stays below the "
         "threshold (FUNNELHOUSE_QUARANTINE_WARN_RATE).",
+    ),
+    dg.AssetCheckSpec(
+        "campaigns_valid",
+        asset=CAMPAIGNS,
+        description="Every campaign file validates (a broken one loads nothing of its campaign).",
     ),
     dg.AssetCheckSpec(
         "events_fresh",
@@ -96,9 +107,13 @@ def raw_tables(context: dg.AssetExecutionContext, home: HomeResource, thresholds
 
     with home.writing(context) as target:
         reports = ingest(target, on_file=log_file)
+        campaigns = load_campaigns(target)
+        for line in campaigns.summary().splitlines():
+            (context.log.error if line.startswith("  ") else context.log.info)(line)
         with duckdb.connect(str(target.warehouse), read_only=True) as con:
             stats = _table_stats(con)
             yield from _checks(con, reports, stats, thresholds)
+    yield _campaign_check(campaigns)
 
     attempts = [r for r in reports if r.status != "skipped"]  # each one wrote a ledger row
     loaded = [r for r in attempts if r.status == "loaded"]
@@ -121,6 +136,19 @@ def raw_tables(context: dg.AssetExecutionContext, home: HomeResource, thresholds
                 "dagster/row_count": stats[table]["rows"],
             },
         )
+
+
+def _campaign_check(campaigns: CampaignLoad) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=CAMPAIGNS,
+        check_name="campaigns_valid",
+        passed=campaigns.ok,
+        metadata={
+            "campaigns_loaded": len(campaigns.campaigns),
+            "failed_files": campaigns.failed_files,
+            "errors": [str(error) for error in campaigns.errors],
+        },
+    )
 
 
 def _table_stats(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:

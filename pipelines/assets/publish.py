@@ -1,4 +1,4 @@
-"""Publishing the built marts for readers, and the activation step after it."""
+"""Publishing the built marts for readers."""
 
 import dagster as dg
 import duckdb
@@ -59,11 +59,3 @@ def _row_counts(path, tables) -> dict[str, int]:
 
 def _quoted(name: str) -> str:
     return ".".join(f'"{part}"' for part in name.split("."))
-
-
-@dg.asset(deps=[PUBLISHED_MARTS], group_name="activation")
-def activation(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Sends what the models say is due (campaign emails, SMS, webhooks). Placeholder until the
-    campaign models and channels land: nothing is due yet."""
-    context.log.info("activation: no campaigns defined yet, nothing to send")
-    return dg.MaterializeResult(metadata={"sent": 0})
