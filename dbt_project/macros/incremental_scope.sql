@@ -1,6 +1,15 @@
 {#- Pieces incremental models share to find what a run must redo. `since` is the model's
     load-time watermark (a scalar subquery). -#}
 
+{#- The model's load-time watermark: the newest `loaded_at` it holds, minus `lookback_hours`;
+    the beginning of time while it is empty (an empty first build must not stay empty). -#}
+{% macro loaded_watermark() -%}
+    (select coalesce(
+        {{ dbt.dateadd('hour', -var('lookback_hours'), 'max(loaded_at)') }},
+        cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+    ) from {{ this }})
+{%- endmacro %}
+
 {#- Tracking ids that got a new identity link since the watermark: stitching may have moved
     their events from one contact to another. -#}
 {% macro relinked_anonymous_ids(since) -%}

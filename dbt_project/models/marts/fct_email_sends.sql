@@ -20,9 +20,7 @@ with email_events as (
 changed_pairs as (
     select distinct contact_email_key
     from email_events
-    where loaded_at > (
-        select {{ dbt.dateadd('hour', -var('lookback_hours'), 'max(loaded_at)') }} from {{ this }}
-    )
+    where loaded_at > {{ loaded_watermark() }}
 ),
 
 pair_events as (

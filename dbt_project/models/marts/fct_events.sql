@@ -7,7 +7,7 @@
 {{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert') }}
 
 {% if is_incremental() %}
-{% set since %}(select {{ dbt.dateadd('hour', -var('lookback_hours'), 'max(loaded_at)') }} from {{ this }}){% endset %}
+{% set since %}{{ loaded_watermark() }}{% endset %}
 {% endif %}
 
 with candidates as (

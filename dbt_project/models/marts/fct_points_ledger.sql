@@ -28,7 +28,7 @@
 {%- set decay_days = var('points_decay_days', none) %}
 
 {% if is_incremental() %}
-{% set since %}(select {{ dbt.dateadd('hour', -var('lookback_hours'), 'max(loaded_at)') }} from {{ this }}){% endset %}
+{% set since %}{{ loaded_watermark() }}{% endset %}
 {% endif %}
 
 with rules as (
