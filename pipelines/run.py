@@ -9,6 +9,7 @@ launches) are recorded there as usual.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import time
@@ -92,10 +93,30 @@ def run_pipeline(
     finally:
         stop()
     summary = display.summary
+    if summary.steps.get("dbt build") == "failed":
+        summary.notes += _dbt_failures(home)
+        for note in summary.notes:
+            if note.startswith("dbt failed"):
+                console.print(f"  [red]{note}[/]", soft_wrap=True, highlight=False)
     summary.success = result.success
     summary.run_id = result.run_id
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _dbt_failures(home: Home) -> list[str]:
+    """The nodes of the last dbt invocation that errored or failed, with dbt's message."""
+    try:
+        results = json.loads((dbt_target_path(home) / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return [f"dbt failed: see {dbt_target_path(home) / 'run-output.log'}"]
+    failures = [
+        f"dbt failed: {r['unique_id']}: "
+        + " ".join(line.strip() for line in (r.get("message") or r["status"]).splitlines()[:2])
+        for r in results
+        if r["status"] in ("error", "fail")
+    ]
+    return failures + [f"dbt's log: {dbt_target_path(home) / 'run-output.log'}"]
 
 
 def _no_unrun_check_warnings(record: logging.LogRecord) -> bool:
@@ -138,6 +159,8 @@ class _Display:
 
     def _on_message(self, record: logging.LogRecord) -> None:
         message = getattr(record, "dagster_meta", {}).get("orig_message") or record.getMessage()
+        if message.startswith("Dependencies for step"):
+            return  # the failed step was already reported; its dependents are listed as skipped
         if record.levelno >= logging.ERROR:
             self.console.print(f"  [red]{message}[/]", soft_wrap=True, highlight=False)
         elif message.startswith(("dbt: ", "activation: ")) or " new file(s) loaded" in message:
