@@ -63,3 +63,14 @@ def built_home_run(tmp_path_factory: pytest.TempPathFactory):
 def built_home(built_home_run) -> Home:
     """The built and published home of ``built_home_run``; read-only."""
     return built_home_run[0]
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Streamlit's AppTest installs the page script as ``__main__`` and leaves it there; a
+    later multiprocessing spawn (the generator's workers) would re-run that script."""
+    import sys
+
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
