@@ -10,20 +10,16 @@ a channel without its settings is reported as not configured and its messages wa
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator
 
-PREFIX = "FUNNELHOUSE_"
+from ingest.env import EnvSettings, SettingsError, variable
 
-
-class SettingsError(ValueError):
-    pass
+__all__ = ["ActivationSettings", "SettingsError", "variable"]
 
 
-class ActivationSettings(BaseModel):
+class ActivationSettings(EnvSettings):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # --- email over SMTP ---
@@ -135,25 +131,6 @@ class ActivationSettings(BaseModel):
             )
         return value
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ActivationSettings:
-        """Read ``FUNNELHOUSE_<FIELD>`` variables; a bad value names the variable (never a
-        secret's value)."""
-        environ = os.environ if environ is None else environ
-        values = {
-            name: environ[variable(name)]
-            for name in cls.model_fields
-            if environ.get(variable(name), "").strip()
-        }
-        try:
-            return cls(**values)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{variable(str(e['loc'][0]))}{_shown(str(e['loc'][0]), values)}: {e['msg']}"
-                for e in error.errors()
-            )
-            raise SettingsError(f"bad environment setting: {problems}") from None
-
     # --- what each channel needs ---
 
     def email_missing(self) -> list[str]:
@@ -177,15 +154,3 @@ class ActivationSettings(BaseModel):
 
     def webhook_missing(self) -> list[str]:
         return [] if self.webhook_secret else [variable("webhook_secret")]
-
-
-def variable(field: str) -> str:
-    return PREFIX + field.upper()
-
-
-def _shown(name: str, values: Mapping[str, str]) -> str:
-    field = ActivationSettings.model_fields.get(name)
-    if field is None or name not in values:
-        return ""
-    secret = "secret" in name or "password" in name or "token" in name
-    return "=<hidden>" if secret else f"={values[name]!r}"

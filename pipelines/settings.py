@@ -6,21 +6,15 @@ Assets never read the environment themselves; the definitions build their resour
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from pydantic import ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from ingest.env import EnvSettings, SettingsError, variable
+from ingest.home import DEFAULT_HOME
 
-from ingest.home import DEFAULT_HOME, HOME_ENV
-
-PREFIX = "FUNNELHOUSE_"
+__all__ = ["Settings", "SettingsError", "variable"]
 
 
-class SettingsError(ValueError):
-    pass
-
-
-class Settings(BaseModel):
+class Settings(EnvSettings):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     home: str = Field(DEFAULT_HOME, description="Data home folder (FUNNELHOUSE_HOME).")
@@ -46,25 +40,3 @@ class Settings(BaseModel):
     events_max_age_hours: float = Field(
         48, gt=0, description="Warn when the newest event is older than this (live sources)."
     )
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read ``FUNNELHOUSE_<FIELD>`` variables; a bad value names the variable."""
-        environ = os.environ if environ is None else environ
-        values = {
-            name: environ[variable(name)]
-            for name in cls.model_fields
-            if environ.get(variable(name), "").strip()
-        }
-        try:
-            return cls(**values)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{variable(str(e['loc'][0]))}={values.get(str(e['loc'][0]))!r}: {e['msg']}"
-                for e in error.errors()
-            )
-            raise SettingsError(f"bad environment setting: {problems}") from None
-
-
-def variable(field: str) -> str:
-    return HOME_ENV if field == "home" else PREFIX + field.upper()
