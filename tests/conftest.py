@@ -39,6 +39,14 @@ def query(home: Home, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+def published(home: Home, sql: str, params: list | None = None) -> list[tuple]:
+    """A query on the home's published file (what the dashboards read)."""
+    from pipelines.publish import published_path
+
+    with duckdb.connect(str(published_path(home)), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
 @pytest.fixture(scope="session")
 def built_home_run(tmp_path_factory: pytest.TempPathFactory):
     """A small generated home after `funnelhouse run` (ingest, dbt build, publish), and the

@@ -34,7 +34,8 @@ from ingest.campaigns import load_campaign_tables
 from ingest.home import Home
 from ingest.loader import ingest
 from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_env
-from pipelines.publish import publish, published_path
+from pipelines.publish import publish
+from tests.conftest import published
 
 CAMPAIGNS = DBT_PROJECT_DIR / "campaigns"
 # What the loop needs (the campaign models, the contacts, the email sends and everything
@@ -185,11 +186,6 @@ def build(home: Home, dbt: DbtWorker, at: datetime) -> None:
     assert not failed, failed
     dbt.build(at)
     publish(home)
-
-
-def published(home: Home, sql: str) -> list[tuple]:
-    with duckdb.connect(str(published_path(home)), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path):

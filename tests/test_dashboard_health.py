@@ -21,16 +21,12 @@ from dashboards.queries import points_stages as points_queries
 from ingest.home import Home
 from ingest.loader import ingest
 from pipelines.publish import publish, published_path
+from tests.conftest import published
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
 CORPUS = Path(__file__).parent / "corpus"
 TIMEOUT = 60
-
-
-def published(home: Home, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(published_path(home)), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def one(home: Home, sql: str, params: list | None = None):

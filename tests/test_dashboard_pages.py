@@ -11,7 +11,6 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -19,18 +18,13 @@ from dashboards import data, ui
 from dashboards.queries import overview as overview_queries
 from dashboards.queries import segments as segment_queries
 from ingest.home import Home
-from pipelines.publish import published_path
+from tests.conftest import published
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
 MY_PAGES = ["overview", "contacts", "segments", "emails", "web", "companies"]
 ALL_PAGES = [*MY_PAGES, "points_stages", "campaigns", "reports", "pipeline_health"]
 TIMEOUT = 60
-
-
-def published(home: Home, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(published_path(home)), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def one(home: Home, sql: str, params: list | None = None):

@@ -25,17 +25,13 @@ from dashboards import report_definitions as rd
 from dashboards.queries import reports as q
 from ingest.home import Home
 from pipelines.publish import published_path
+from tests.conftest import published
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
 TIMEOUT = 60
 PAGES = "reports.rpt_pages_daily"
 INJECTION = "'; drop table x; --"
-
-
-def published(home: Home, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(published_path(home)), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def published_catalog(home: Home) -> dict[str, dict[str, str]]:

@@ -21,14 +21,9 @@ from pipelines.build_state import BuildInputs, decide, project_fingerprint, reco
 from pipelines.lock import WarehouseBusy, warehouse_lock
 from pipelines.publish import published_path
 from pipelines.settings import Settings, SettingsError
-from tests.conftest import query
+from tests.conftest import published, query
 
 BIN = Path(sys.executable).parent
-
-
-def published(home: Home, sql: str) -> list[tuple]:
-    with duckdb.connect(str(published_path(home)), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def new_events_file(home: Home, name: str, count: int) -> Path:

@@ -14,7 +14,8 @@ so the other branch costs nothing.
 
 from __future__ import annotations
 
-from dashboards.data import segment_filter
+from dashboards import data
+from dashboards.data import Filters, segment_filter
 
 # Events that are not something the contact did (as rpt_contact_growth_daily and
 # dim_contacts.last_active_at count activity).
@@ -26,4 +27,28 @@ PASSIVE_EVENTS = (
 NO_SEGMENT = "$segment_id::varchar is null"
 A_SEGMENT = "$segment_id::varchar is not null"
 
-__all__ = ["A_SEGMENT", "NO_SEGMENT", "PASSIVE_EVENTS", "segment_filter"]
+
+def period_params(filters: Filters, with_previous: bool = False) -> dict:
+    """``Filters.params()`` plus ``$from_day``: the first day a statement reads (the previous
+    period's start when it compares the two)."""
+    params = filters.params()
+    params["from_day"] = params["prev_start"] if with_previous else params["start"]
+    return params
+
+
+def current_and_previous(sql: str, filters: Filters) -> dict[str, dict]:
+    """Run a statement with a ``period`` column ('current' / 'previous'):
+    ``{'current': {...}, 'previous': {...}}``, empty dicts for a period without rows."""
+    frame = data.query(sql, period_params(filters, with_previous=True))
+    found = {row["period"]: row for row in frame.iter_rows(named=True)}
+    return {period: found.get(period, {}) for period in ("current", "previous")}
+
+
+__all__ = [
+    "A_SEGMENT",
+    "NO_SEGMENT",
+    "PASSIVE_EVENTS",
+    "current_and_previous",
+    "period_params",
+    "segment_filter",
+]

@@ -10,7 +10,13 @@ import polars as pl
 
 from dashboards import data
 from dashboards.data import Filters
-from dashboards.queries import A_SEGMENT, NO_SEGMENT, segment_filter
+from dashboards.queries import (
+    A_SEGMENT,
+    NO_SEGMENT,
+    current_and_previous,
+    period_params,
+    segment_filter,
+)
 
 _COUNTS = """
     sum(sent)::bigint as sent,
@@ -145,25 +151,17 @@ limit $limit
 """
 
 
-def _params(filters: Filters, with_previous: bool = False) -> dict:
-    params = filters.params()
-    params["from_day"] = params["prev_start"] if with_previous else params["start"]
-    return params
-
-
 def totals(filters: Filters) -> dict[str, dict]:
     """{'current': {...}, 'previous': {...}}: sends and rates of the period and the one before."""
-    frame = data.query(TOTALS, _params(filters, with_previous=True))
-    found = {row["period"]: row for row in frame.iter_rows(named=True)}
-    return {period: found.get(period, {}) for period in ("current", "previous")}
+    return current_and_previous(TOTALS, filters)
 
 
 def performance(filters: Filters) -> pl.DataFrame:
-    return data.query(PERFORMANCE, _params(filters))
+    return data.query(PERFORMANCE, period_params(filters))
 
 
 def daily(filters: Filters) -> pl.DataFrame:
-    return data.query(DAILY, _params(filters))
+    return data.query(DAILY, period_params(filters))
 
 
 def send_times(filters: Filters) -> pl.DataFrame:

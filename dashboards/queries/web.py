@@ -11,7 +11,13 @@ import polars as pl
 
 from dashboards import data
 from dashboards.data import Filters
-from dashboards.queries import A_SEGMENT, NO_SEGMENT, segment_filter
+from dashboards.queries import (
+    A_SEGMENT,
+    NO_SEGMENT,
+    current_and_previous,
+    period_params,
+    segment_filter,
+)
 
 _SESSION_COUNTS = """
     count(*) as sessions,
@@ -209,20 +215,12 @@ order by assets.downloads desc, asset_title
 """
 
 
-def _params(filters: Filters, with_previous: bool = False) -> dict:
-    params = filters.params()
-    params["from_day"] = params["prev_start"] if with_previous else params["start"]
-    return params
-
-
 def totals(filters: Filters) -> dict[str, dict]:
-    frame = data.query(TOTALS, _params(filters, with_previous=True))
-    found = {row["period"]: row for row in frame.iter_rows(named=True)}
-    return {period: found.get(period, {}) for period in ("current", "previous")}
+    return current_and_previous(TOTALS, filters)
 
 
 def daily(filters: Filters) -> pl.DataFrame:
-    return data.query(DAILY, _params(filters))
+    return data.query(DAILY, period_params(filters))
 
 
 def sources(filters: Filters, limit: int = 100) -> pl.DataFrame:
