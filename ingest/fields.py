@@ -55,6 +55,13 @@ def parse_email(expr: pl.Expr) -> pl.Expr:
     return pl.when(valid).then(email)
 
 
+def email_address(text: str | None) -> str | None:
+    """One address checked by ``parse_email`` (the collector's forms): normalised or None."""
+    if not text or not text.strip():
+        return None
+    return pl.select(parse_email(pl.lit(text, pl.String))).item()
+
+
 def parse_int(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 DEFAULT_HOME = "data"
 HOME_ENV = "FUNNELHOUSE_HOME"
 
-# Folders under landing/ and the kind of data each one holds.
-SOURCE_KINDS = ("contacts", "companies", "events", "catalogs", "mautic")
+# Folders under landing/ and the kind of data each one holds (collector: the tracking
+# collector's batch files, events in the Segment spec).
+SOURCE_KINDS = ("contacts", "companies", "events", "catalogs", "mautic", "collector")
 
 
 @dataclass(frozen=True)

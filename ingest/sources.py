@@ -51,13 +51,15 @@ def target_schema(kind: str, catalog: str | None) -> TableSchema | None:
             known = ", ".join(CATALOGS)
             raise UnreadableFile(f"unknown catalog folder '{catalog}' (known: {known})")
         return TABLES[catalog]
+    if kind == "collector":
+        return EVENTS
     return None if kind == "mautic" else TABLES[kind]
 
 
 def map_batch(
     batch: Batch, kind: str, catalog: str | None, is_json: bool, file_time: datetime
 ) -> Mapped:
-    if kind == "events" and is_json:
+    if kind in ("events", "collector") and is_json:
         return _segment_events(batch)
     if is_json:
         batch = flatten_json(batch)

@@ -270,6 +270,39 @@ def dashboard(
     os.execve(argv[0], argv, env)
 
 
+@app.command()
+def collect(
+    home: HomeOption = Path(DEFAULT_HOME),
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (FUNNELHOUSE_COLLECTOR_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (FUNNELHOUSE_COLLECTOR_PORT, default 8600).")
+    ] = None,
+) -> None:
+    """Serve the tracking collector: tracking pixel and script, Segment-compatible API, forms,
+    downloads, email links, dynamic content and focus items (SIGTERM/Ctrl-C flushes and stops).
+    Events land in landing/collector/ for the next ingest."""
+    from ingest.collector.app import serve
+    from ingest.collector.settings import CollectorSettings
+    from ingest.env import SettingsError
+
+    try:
+        settings = CollectorSettings.from_env()
+    except SettingsError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+    overrides = {"collector_host": host, "collector_port": port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    target = Home.resolve(home).ensure()
+    address = f"http://{settings.collector_host}:{settings.collector_port}"
+    console.print(
+        f"collector for {target.root}: [bold]{address}[/] "
+        f"(embed {address}/mtc.js; events go to {target.landing / 'collector'})"
+    )
+    serve(target, settings)
+
+
 def _reconciliation_table(reports) -> Table:
     table = Table(title="rows read = loaded + quarantined", title_justify="left")
     for column in ("file", "table", "read", "loaded", "quarantined", "status"):
