@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,32 @@ def _lit(value) -> pl.Expr:
 # --- CSV -----------------------------------------------------------------------------------
 
 
+# Files that are not text at all, by their first bytes: named in the error rather than read.
+_MAGIC = {
+    b"PAR1": "a Parquet file",
+    b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook?)",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook",
+    b"\x1f\x8b": "gzip-compressed",
+    b"%PDF": "a PDF document",
+    b"SQLite format 3": "an SQLite database",
+}
+
+
+def binary_kind(path: Path) -> str | None:
+    """What a file is when its first bytes say it is not text (``None``: it may be text)."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    kind = next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+    controls = sum(byte < 9 or 13 < byte < 32 for byte in head)  # not tab, newlines, space
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # half its bytes are 0
+    if kind is None and not utf16 and controls > len(head) // 20:
+        kind = "binary data, not text"
+    return kind
+
+
 def sniff_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when the bytes allow it, else Latin-1 as older exports use."""
+    """UTF-8 (with or without BOM) when the bytes allow it, else Latin-1 as older exports use
+    (read as Windows-1252, its superset, which Excel writes: € and curly quotes)."""
     with path.open("rb") as handle:
         head = handle.read(4)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -125,19 +150,67 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
+_CSV_OPTIONS = (
+    "header = true, delim = $delim, quote = '\"', encoding = $encoding, store_rejects = true,"
+    " max_line_size = 67108864, null_padding = false"
+)
+
+
 def _read_csv(path: Path) -> Batch:
     if path.stat().st_size == 0:
         return Batch(pl.DataFrame(schema={ROW: pl.Int64}), empty_rejects())
+    kind = binary_kind(path)
+    if kind:
+        raise UnreadableFile(f"not a CSV file: it is {kind}")
     encoding = sniff_encoding(path)
+    if encoding == "latin-1":
+        # DuckDB's Latin-1 refuses the bytes 0x80-0x9f, which Windows-1252 exports use (€,
+        # curly quotes, dashes): the file is read through a UTF-8 copy instead.
+        with tempfile.TemporaryDirectory(prefix="funnelhouse-csv-") as folder:
+            copy = Path(folder) / "utf8.csv"
+            _transcode_windows_1252(path, copy)
+            return _read_csv_text(copy, "utf-8")
+    return _read_csv_text(path, encoding)
+
+
+def _windows_1252_or_latin_1(error: UnicodeDecodeError) -> tuple[str, int]:
+    """The five bytes Windows-1252 leaves undefined read as Latin-1 (C1 controls)."""
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("funnelhouse-latin-1", _windows_1252_or_latin_1)
+
+
+def _transcode_windows_1252(source: Path, target: Path) -> None:
+    with source.open("rb") as raw, target.open("w", encoding="utf-8", newline="") as out:
+        while chunk := raw.read(1 << 22):  # one byte per character: chunks split cleanly
+            out.write(chunk.decode("cp1252", errors="funnelhouse-latin-1"))
+
+
+def _read_csv_text(path: Path, encoding: str) -> Batch:
     delimiter = sniff_delimiter(path, encoding)
+    params = {"path": str(path), "delim": delimiter, "encoding": encoding}
     con = duckdb.connect()
     try:
-        frame = con.sql(
-            "select * from read_csv($path, header = true, all_varchar = true, delim = $delim,"
-            " quote = '\"', encoding = $encoding, store_rejects = true,"
-            " max_line_size = 67108864, null_padding = false)",
-            params={"path": str(path), "delim": delimiter, "encoding": encoding},
-        ).pl()
+        try:
+            frame = con.sql(
+                f"select * from read_csv($path, all_varchar = true, {_CSV_OPTIONS})", params=params
+            ).pl()
+        except duckdb.InvalidInputException as error:
+            if "sniffing" not in str(error):
+                raise
+            # DuckDB's sniffer gives up on a file when a row is malformed in a way no dialect
+            # explains (a stray quote inside an unquoted value, a quote left open at the end).
+            # Read it the RFC 4180 way instead, with the header's names: the rows that break
+            # the rules become rejects with their reason, the others load.
+            con.close()
+            con = duckdb.connect()
+            columns = {name: "VARCHAR" for name in _csv_header(path, encoding, delimiter)}
+            frame = con.sql(
+                f"select * from read_csv($path, columns = $columns, auto_detect = false,"
+                f" escape = '\"', {_CSV_OPTIONS})",
+                params={**params, "columns": columns},
+            ).pl()
         bad = con.sql(
             "select line, arg_min(coalesce(column_name, '#' || column_idx), column_idx) as field,"
             " arg_min(lower(error_type) || ': ' || error_message, column_idx) as reason,"
@@ -162,6 +235,28 @@ def _read_csv(path: Path) -> Batch:
     return Batch(frame, bad)
 
 
+def _csv_header(path: Path, encoding: str, delimiter: str) -> list[str]:
+    """The first record's names, unique and non-empty as DuckDB names them (a repeated name
+    gets ``_1``, ``_2``; a blank one ``column<n>``)."""
+    try:
+        with path.open(encoding=encoding, errors="replace", newline="") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), [])
+    except csv.Error as error:
+        raise UnreadableFile(f"not a readable CSV file: its header line: {error}") from None
+    names: list[str] = []
+    for index, raw in enumerate(header):
+        name = raw.lstrip("\ufeff") if index == 0 else raw
+        name = name or f"column{index}"
+        base, suffix = name, 0
+        while name in names:
+            suffix += 1
+            name = f"{base}_{suffix}"
+        names.append(name)
+    if not names:
+        raise UnreadableFile("not a readable CSV file: no header line")
+    return names
+
+
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0]
 
@@ -169,30 +264,126 @@ def _first_line(error: Exception) -> str:
 # --- JSON lines ----------------------------------------------------------------------------
 
 
+ONE_DOCUMENT_CHECK_BYTES = 256 * 2**20  # a file this small may be checked as one JSON document
+
+
 def _read_jsonl(path: Path) -> Iterator[Batch]:
     if path.stat().st_size == 0:
         yield Batch(pl.DataFrame(schema={ROW: pl.Int64, RAW: pl.String}), empty_rejects())
         return
-    lines = pl.scan_lines(path, name=RAW, row_index_name=ROW, row_index_offset=1)
+    kind = binary_kind(path)
+    if kind:
+        raise UnreadableFile(f"not a JSON lines file: it is {kind}")
+    encoding = sniff_encoding(path)
+    if encoding == "utf-16":
+        raise UnreadableFile(
+            "not a readable JSON lines file: it is UTF-16 text (JSON lines must be UTF-8)"
+        )
+    # Lines that are not UTF-8 stop polars' line scanner for the whole file (and it numbers
+    # the lines after them wrongly): such a file is read line by line instead, each bad line
+    # becoming a reject of its own.
+    chunks = _scanned_lines(path) if encoding == "utf-8" else _decoded_lines(path)
+    first = True
     try:
-        for chunk in lines.collect_batches(chunk_size=JSONL_BATCH_ROWS):
-            chunk = chunk.with_columns(pl.col(ROW).cast(pl.Int64)).filter(
-                pl.col(RAW).str.strip_chars().str.len_bytes() > 0  # blank lines are not rows
-            )
+        for chunk, undecodable in chunks:
+            chunk = chunk.with_columns(
+                pl.col(ROW).cast(pl.Int64),
+                # a byte order mark may open the file: it is not part of the first object
+                pl.when(pl.col(ROW) == 1)
+                .then(pl.col(RAW).str.strip_prefix("\ufeff"))
+                .otherwise(pl.col(RAW)),
+            ).filter(pl.col(RAW).str.strip_chars().str.len_bytes() > 0)  # blank: not rows
             is_object = pl.col(RAW).map_batches(is_json_object, return_dtype=pl.Boolean)
-            yield Batch(
-                chunk.filter(is_object),
-                reject_frame(chunk.filter(~is_object), "line", _json_reason(), pl.col(RAW)),
+            objects = chunk.filter(is_object)
+            others = chunk.filter(~is_object)
+            rejects = reject_frame(
+                others, "line", pl.col(RAW).map_batches(_json_reason, pl.String), pl.col(RAW)
             )
+            batch = Batch(objects, pl.concat([undecodable, rejects]).sort(ROW))
+            if first and objects.is_empty() and not others.is_empty():
+                _refuse_one_document(path)
+            first = False
+            yield batch
     except pl.exceptions.PolarsError as error:
         raise UnreadableFile(f"not a readable JSON lines file: {_first_line(error)}") from None
 
 
-def _json_reason() -> pl.Expr:
-    valid = pl.col(RAW).str.json_path_match("$").is_not_null()
-    return (
-        pl.when(valid).then(pl.lit("JSON value is not an object")).otherwise(pl.lit("broken JSON"))
-    )
+def _scanned_lines(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    lines = pl.scan_lines(path, name=RAW, row_index_name=ROW, row_index_offset=1)
+    for chunk in lines.collect_batches(chunk_size=JSONL_BATCH_ROWS):
+        yield chunk, empty_rejects()
+
+
+def _decoded_lines(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Lines of a file that is not all UTF-8: the good ones as text, the others as rejects."""
+    numbers: list[int] = []
+    texts: list[str] = []
+    bad: list[tuple[int, str, str]] = []
+
+    def flush() -> tuple[pl.DataFrame, pl.DataFrame]:
+        frame = pl.DataFrame({ROW: numbers, RAW: texts}, schema={ROW: pl.Int64, RAW: pl.String})
+        rejects = pl.DataFrame(
+            [(n, "line", reason, text) for n, text, reason in bad],
+            schema=REJECT_SCHEMA,
+            orient="row",
+        ).with_columns(raw_text=truncate(pl.col("raw_text")))
+        numbers.clear(), texts.clear(), bad.clear()
+        return frame, rejects
+
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.removesuffix(b"\n").removesuffix(b"\r")
+            try:
+                texts.append(line.decode("utf-8"))
+                numbers.append(number)
+            except UnicodeDecodeError as error:
+                reason = (
+                    f"not UTF-8 text (byte {error.start + 1} of the line): JSON lines must be UTF-8"
+                )
+                bad.append((number, line.decode("utf-8", errors="replace"), reason))
+            if len(texts) + len(bad) >= JSONL_BATCH_ROWS:
+                yield flush()
+    if texts or bad:
+        yield flush()
+
+
+def _json_reason(text: pl.Series) -> pl.Series:
+    frame = pl.DataFrame({"text": text})  # noqa: F841 (read by the SQL)
+    with duckdb.connect() as con:
+        reasons = con.sql(
+            "select case when json_valid(text) then 'JSON value is not an object'"
+            " else 'broken JSON' end as reason from frame"
+        ).pl()
+    return reasons["reason"]
+
+
+def _refuse_one_document(path: Path) -> None:
+    """A file with no JSON object on any line of its first batch may be one JSON document
+    (an array of objects, or an object written over several lines): say so, rather than
+    quarantining each line as broken."""
+    if path.stat().st_size > ONE_DOCUMENT_CHECK_BYTES:
+        return
+    with duckdb.connect() as con:
+        try:
+            kind, length = con.execute(
+                "select json_type(content::json),"
+                " case when json_type(content::json) = 'ARRAY'"
+                " then json_array_length(content::json) end from read_text(?)",
+                [str(path)],
+            ).fetchone()
+        except duckdb.Error:
+            return  # not one JSON document either: the lines are quarantined one by one
+    if kind == "ARRAY":
+        raise UnreadableFile(
+            f"not JSON lines: the file is one JSON array of {length:,} "
+            f"value{'' if length == 1 else 's'}; "
+            "write one JSON object per line"
+        )
+    if kind == "OBJECT":
+        raise UnreadableFile(
+            "not JSON lines: the file is one JSON object written over several lines; "
+            "write one JSON object per line"
+        )
 
 
 def flatten_json(batch: Batch) -> Batch:

@@ -27,8 +27,12 @@ FIELD_TYPES: dict[str, tuple[str, Callable[[pl.Expr], pl.Expr] | None, str]] = {
     "json": ("JSON", fields.parse_json_object, "not a JSON object"),
 }
 
-# Plausible event time: anything earlier is an epoch-zero or unit mistake, anything more than
-# a day ahead of the load is a clock or unit mistake.
+# Plausible time of an event, and of a record's own dates (a contact's date_added,
+# date_modified, date_identified, last_active; a catalog item's created_at): anything earlier
+# is an epoch-zero or unit mistake (1970-01-01, seconds read as milliseconds), anything more
+# than a day ahead of the load a clock or unit mistake (2100-01-01). Such a row is quarantined
+# with the value, like an unparseable one. Dates that are data about the person (a birthday in
+# custom fields) are not checked.
 EARLIEST = datetime(1995, 1, 1)
 
 
@@ -107,10 +111,10 @@ CONTACTS = TableSchema(
         Field("stage"),
         Field("owner"),
         Field("tags"),
-        Field("date_added", "timestamp"),
-        Field("date_modified", "timestamp"),
-        Field("date_identified", "timestamp"),
-        Field("last_active", "timestamp"),
+        Field("date_added", "timestamp", in_time_window=True),
+        Field("date_modified", "timestamp", in_time_window=True),
+        Field("date_identified", "timestamp", in_time_window=True),
+        Field("last_active", "timestamp", in_time_window=True),
         Field("custom_fields", "json"),
     ),
     extras_field="custom_fields",
@@ -243,7 +247,7 @@ def catalog_schema(name: str) -> TableSchema:
             Field("id", required=True),
             *(Field(column) for column in _CATALOG_COLUMNS[name]),
             Field("published", "bool"),
-            Field("created_at", "timestamp"),
+            Field("created_at", "timestamp", in_time_window=True),
             Field("attributes", "json"),
         ),
         extras_field="attributes",

@@ -82,7 +82,12 @@ def _tabular(batch: Batch, schema: TableSchema, renames: dict[str, str] | None =
     aliases = {**schema.aliases, **(renames or {})}
     chosen: dict[str, str] = {}
     extras: dict[str, str] = {}
+    # The file's own column of the table's JSON field (custom_fields, properties, …): the
+    # other columns are merged into it, it is not one of them.
+    own = next((c for c in source_columns if normalize_header(c) == schema.extras_field), None)
     for column in source_columns:
+        if column == own:
+            continue
         key = normalize_header(column)
         target = aliases.get(key, key)
         if (
@@ -92,11 +97,15 @@ def _tabular(batch: Batch, schema: TableSchema, renames: dict[str, str] | None =
         ):
             chosen[column] = target
         else:
-            extras[key or column] = column
+            name, suffix = key or column, 1
+            while name in extras:  # two headers that read the same: keep both
+                suffix += 1
+                name = f"{key or column}_{suffix}"
+            extras[name] = column
     mapped = frame.select(
         ROW,
         *(pl.col(source).alias(target) for source, target in chosen.items()),
-        *([pl.col(c) for c in source_columns if normalize_header(c) == schema.extras_field][:1]),
+        *([pl.col(own).alias(schema.extras_field)] if own else []),
         _extras_json(extras).alias("_extras"),
     )
     if schema.extras_field:
@@ -169,11 +178,40 @@ _SEGMENT_SHAPE = json.dumps(
     }
 )
 
+# Fields that name or identify something: text (a number is taken as its digits), never an
+# object or array, which json_transform would silently turn into its JSON text.
+_TEXT_KEYS = (
+    "type",
+    "event",
+    "event_type",
+    "messageId",
+    "event_id",
+    "id",
+    "anonymousId",
+    "anonymous_id",
+    "userId",
+    "contact_key",
+)
+
+
+def _wrong_type_sql() -> str:
+    """SQL: '<key>: expected text, got a JSON object' for each such key of the call, or null.
+    Only a value that starts like an object or array is looked up again in the raw line."""
+    checks = ", ".join(
+        f"""case when left(c.{key}, 1) in ('{{', '[')
+             and json_type({RAW}, '$.{key}') in ('OBJECT', 'ARRAY')
+           then '{key}: expected text, got a JSON ' || lower(json_type({RAW}, '$.{key}')) end"""
+        for key in _TEXT_KEYS
+    )
+    return f"nullif(concat_ws('; ', {checks}), '')"
+
+
 _SEGMENT_SQL = f"""
 with calls as (
-  select {ROW}, json_transform({RAW}, '{_SEGMENT_SHAPE}') as c from frame
+  select {ROW}, {RAW}, json_transform({RAW}, '{_SEGMENT_SHAPE}') as c from frame
 ), fields as (
-  select {ROW}, lower(c.type) as call_type, c.event as event_name,
+  select {ROW}, {_wrong_type_sql()} as wrong_types,
+    lower(c.type) as call_type, c.event as event_name,
     c.event_type as flat_event_type,
     coalesce(c.messageId, c.event_id, c.id) as event_id,
     coalesce(c.timestamp, c.originalTimestamp, c.occurred_at, c.sentAt, c.receivedAt)
@@ -232,13 +270,20 @@ def _segment_events(batch: Batch) -> Mapped:
         .then(pl.col("flat_event_type")),
         email_valid=fields.parse_email(pl.col("email")),
     )
-    supported = call.is_null() | call.is_in(["track", "page", "screen", "identify"])
+    wrong = pl.col("wrong_types").is_not_null()
+    supported = ~wrong & (call.is_null() | call.is_in(["track", "page", "screen", "identify"]))
     bad_email = pl.col("email").is_not_null() & pl.col("email_valid").is_null()
     with_raw = calls.join(batch.frame.select(ROW, RAW), on=ROW, how="left")
     rejected = pl.concat(
         [
             reject_frame(
-                with_raw.filter(~supported),
+                with_raw.filter(wrong),
+                pl.col("wrong_types").str.replace_all(r":[^;]*(?:; )?", ", ").str.strip_chars(", "),
+                pl.col("wrong_types"),
+                pl.col(RAW),
+            ),
+            reject_frame(
+                with_raw.filter(~wrong & ~supported),
                 "type",
                 pl.lit("unsupported Segment call type '") + call + "'",
                 pl.col(RAW),
