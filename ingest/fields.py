@@ -10,9 +10,10 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-# Simple, permissive address check: one @, a dotted domain with a 2+ letter TLD, no spaces.
+# Simple, permissive address check: one @, a dotted domain with a 2+ letter TLD, no spaces,
+# no control or invisible format characters (DEL, zero-width space, BOM).
 EMAIL_PATTERN = (
-    r"^[^\s@\"<>(),;:\[\]\\]+@"
+    r"^[^\s@\"<>(),;:\[\]\\\p{Cc}\p{Cf}]+@"
     r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,63}$"
 )
 

@@ -114,9 +114,11 @@ def binary_kind(path: Path) -> str | None:
     with path.open("rb") as handle:
         head = handle.read(8192)
     kind = next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+    # Binary formats are full of NUL bytes and other control characters; text, even with a
+    # stray control character in a value, is not (UTF-16 text is half NULs: its BOM says so).
     controls = sum(byte < 9 or 13 < byte < 32 for byte in head)  # not tab, newlines, space
-    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))  # half its bytes are 0
-    if kind is None and not utf16 and controls > len(head) // 20:
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if kind is None and not utf16 and head.count(0) >= 2 and controls > len(head) // 20:
         kind = "binary data, not text"
     return kind
 
