@@ -154,6 +154,36 @@ class Tracking:
         return self.base_url.rstrip("/") + path
 
 
+MAX_REPEAT = 100_000  # the longest text or list a template may build with * (range's limit)
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, stricter in two ways:
+
+    * an unsafe attribute (``''.__class__``, ``cycler.__init__``) raises ``SecurityError``
+      where it is read; Jinja's own sandbox only returns an undefined value that prints as
+      nothing, so a probe at the end of a chain rendered silently instead of failing;
+    * ``*`` and ``**`` cannot build huge values (``'x' * 10**9`` would take the memory).
+    """
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def unsafe_undefined(self, obj: Any, attribute: str):
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe."
+        )
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, str | bytes | list | tuple)]
+            counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+            if sizes and counts and sizes[0] * counts[0] > MAX_REPEAT:
+                raise SecurityError(f"a repeated value longer than {MAX_REPEAT:,} is unsafe.")
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            raise SecurityError("a power above 64 is unsafe.")
+        return super().call_binop(context, operator, left, right)
+
+
 class Renderer:
     """Sandboxed Jinja environments over the home's and the package's template folders."""
 
@@ -161,8 +191,8 @@ class Renderer:
         dirs = [str(d) for d in (template_dirs or []) if d.is_dir()] + [str(PACKAGE_TEMPLATES)]
         loader = FileSystemLoader(dirs)
         common = dict(loader=loader, finalize=_finalize, keep_trailing_newline=False)
-        self.html_env = SandboxedEnvironment(autoescape=True, **common)
-        self.text_env = SandboxedEnvironment(autoescape=False, **common)
+        self.html_env = _Sandbox(autoescape=True, **common)
+        self.text_env = _Sandbox(autoescape=False, **common)
 
     # --- email ---
 

@@ -115,9 +115,28 @@ def clear_cache() -> None:
     _cached_query.clear()
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection:
+# =HYPERLINK(…), =cmd|' /C calc'!A0, @SUM(…)); tab and carriage return hide such a start.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as a formula, prefixed with ' (shown as text, as
+    OWASP advises); numbers, dates and other text are left as they are."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text
+    )
+
+
 def export_csv(sql: str, params: Params = ()) -> bytes:
-    """A query's whole result as CSV bytes, uncached: for download buttons (run on click)."""
-    return _run(build_stamp(), sql, params).write_csv().encode()
+    """A query's whole result as CSV bytes, uncached: for download buttons (run on click).
+    Text that a spreadsheet would evaluate is neutralised (``neutralise_formulas``)."""
+    return neutralise_formulas(_run(build_stamp(), sql, params)).write_csv().encode()
 
 
 def scalar(sql: str, params: Params = ()):
