@@ -223,7 +223,7 @@ _CATALOG_COLUMNS: dict[str, tuple[str, ...]] = {
     "pages": ("title", "alias", "url", "language", "category"),
     "assets": ("title", "alias", "url", "extension", "category"),
     "focus_items": ("name", "focus_type", "style", "url"),
-    "dynamic_content": ("name", "slot_name", "variant", "segment_hint"),
+    "dynamic_content": ("name", "slot_name", "variant", "segment_hint", "content"),
     "campaigns": ("name", "description", "category"),
 }
 assert set(_CATALOG_COLUMNS) == set(CATALOGS)

@@ -17,6 +17,28 @@ from ingest.generator.timeline import DAY, HOUR, Window, csv_timestamps
 
 NAMES = ("emails", "sms", "forms", "pages", "assets", "focus_items", "dynamic_content")
 
+# The HTML each dynamic content variant puts into its slot (the collector serves it).
+DYNAMIC_CONTENT_HTML: dict[int, str] = {
+    1: (
+        "<h1>Welcome back</h1><p>New this month: journeys that branch on your own SQL.</p>"
+        '<a href="/features">See what is new</a>'
+    ),
+    2: (
+        "<h1>Marketing automation for data teams</h1><p>Segments, scoring and campaigns as "
+        'models in your warehouse.</p><a href="/demo">Book a demo</a>'
+    ),
+    3: (
+        "<p>Single sign-on, audit logs and a named engineer.</p>"
+        '<a href="/contact">Talk to sales about Enterprise</a>'
+    ),
+    4: (
+        "<p>Everything you need to get started, no credit card.</p>"
+        '<a href="/trial">Start your free trial</a>'
+    ),
+    5: "<p>Every feature in every plan.</p>",
+}
+assert set(DYNAMIC_CONTENT_HTML) == {d.id for d in DYNAMIC_CONTENT}
+
 
 def build(window: Window, seed: int, schedule: Schedule) -> dict[str, pl.DataFrame]:
     rng = np.random.default_rng([seed, 1 << 32, 3])
@@ -90,6 +112,7 @@ def build(window: Window, seed: int, schedule: Schedule) -> dict[str, pl.DataFra
                 "slot_name": [d.slot for d in DYNAMIC_CONTENT],
                 "variant": [d.variant for d in DYNAMIC_CONTENT],
                 "segment_hint": [d.segment_hint for d in DYNAMIC_CONTENT],
+                "content": [DYNAMIC_CONTENT_HTML[d.id] for d in DYNAMIC_CONTENT],
                 "published": [int(d.published) for d in DYNAMIC_CONTENT],
                 "created_at": created(len(DYNAMIC_CONTENT), 500, 20),
             }
