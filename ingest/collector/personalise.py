@@ -47,18 +47,21 @@ class Published:
         if recent:
             return recent
         row = self._one(
-            "select email from marts.dim_tracking_ids where anonymous_id = ?", [anonymous_id]
+            "select email from published.marts.dim_tracking_ids where anonymous_id = ?",
+            [anonymous_id],
         )
         return row["email"] if row else None
 
     def asset(self, asset_id: str) -> dict[str, Any] | None:
         return self._one(
-            "select asset_id, title, url from marts.dim_assets where asset_id = ?", [asset_id]
+            "select asset_id, title, url from published.marts.dim_assets where asset_id = ?",
+            [asset_id],
         )
 
     def focus_item(self, focus_item_id: str) -> dict[str, Any] | None:
         return self._one(
-            "select focus_item_id, name, url from marts.dim_focus_items where focus_item_id = ?",
+            "select focus_item_id, name, url from published.marts.dim_focus_items "
+            "where focus_item_id = ?",
             [focus_item_id],
         )
 
@@ -66,14 +69,14 @@ class Published:
         """The contact's item for a slot, else the slot's default (what anyone gets)."""
         if email:
             row = self._one(
-                "select * from marts.personalisation_assignments "
+                "select * from published.marts.personalisation_assignments "
                 "where email = ? and kind = ? and slot = ?",
                 [email, kind, slot],
             )
             if row:
                 return row
         return self._one(
-            "select * from marts.personalisation_defaults where kind = ? and slot = ?",
+            "select * from published.marts.personalisation_defaults where kind = ? and slot = ?",
             [kind, slot],
         )
 
@@ -108,7 +111,7 @@ class Published:
             if inode != self._inode:
                 # the old connection is dropped, not closed: requests still reading it finish
                 self._con = duckdb.connect()
+                # tables are named published.marts.*: a cursor does not inherit a USE
                 self._con.execute("attach ? as published (read_only)", [str(self.path)])
-                self._con.execute("use published")
                 self._inode = inode
             return self._con.cursor()
