@@ -31,7 +31,7 @@ CATALOG_COLUMNS = {
     "pages": "id,title,alias,url,language,category,published,created_at",
     "assets": "id,title,alias,url,extension,category,published,created_at",
     "focus_items": "id,name,focus_type,style,url,published,created_at",
-    "dynamic_content": "id,name,slot_name,variant,segment_hint,published,created_at",
+    "dynamic_content": "id,name,slot_name,variant,segment_hint,content,published,created_at",
 }
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 CSV_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")

@@ -72,6 +72,16 @@
     all.email = email;
     send("identify", { userId: email, traits: all });
   }
+  function hiddenField(form, name, value) {
+    var field = form.querySelector("input[name='" + name + "']");
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = name;
+      form.appendChild(field);
+    }
+    field.value = value;
+  }
   function throughCollector(url) { return typeof url === "string" && url.indexOf(base + "/") === 0; }
   function withId(url) {
     if (url.indexOf("anonymous_id=") >= 0) return url;
@@ -83,14 +93,11 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (throughCollector(form.action)) {
-      var hidden = form.querySelector("input[name=anonymous_id]");
-      if (!hidden) {
-        hidden = document.createElement("input");
-        hidden.type = "hidden";
-        hidden.name = "anonymous_id";
-        form.appendChild(hidden);
+      hiddenField(form, "anonymous_id", aid);
+      // where the collector sends the visitor back (browsers send only the origin as Referer)
+      if (!form.querySelector("input[name=return], input[name='mauticform[return]']")) {
+        hiddenField(form, "return", window.location.href);
       }
-      hidden.value = aid;
       return;
     }
     var email = form.querySelector("input[type=email], input[name=email], input[name='mauticform[email]']");
