@@ -24,6 +24,7 @@ from ingest.home import SOURCE_KINDS, Home
 from ingest.readers import ROW, UnreadableFile, format_of, read_batches
 from ingest.schemas import validate
 from ingest.sources import map_batch, target_schema
+from ingest.tombstones import Tombstones, forgotten_quarantine
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,13 @@ def ingest(
         warehouse.ensure_raw_schema(con)
         done = warehouse.loaded_versions(con)
         loaded_paths = {path for path, _ in done}
+        tombstones = Tombstones.load(con)  # people `funnelhouse forget` removed
         for landing_file in landing_files(home):
             digest = content_hash(landing_file.path)
             if (landing_file.relative, digest) in done:
                 report = FileReport(landing_file.relative, landing_file.kind, "skipped")
             else:
-                report = _load_file(con, landing_file, digest)
+                report = _load_file(con, landing_file, digest, tombstones)
                 report.new_version = landing_file.relative in loaded_paths
             reports.append(report)
             if on_file:
@@ -105,7 +107,9 @@ def load_campaigns(home: Home, folder: Path = CAMPAIGNS_DIR) -> CampaignLoad:
         return load_campaign_tables(con, folder)
 
 
-def _load_file(con, landing_file: LandingFile, digest: str) -> FileReport:
+def _load_file(
+    con, landing_file: LandingFile, digest: str, tombstones: Tombstones | None = None
+) -> FileReport:
     started = time.perf_counter()
     load_id = uuid.uuid4().hex
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
@@ -128,6 +132,9 @@ def _load_file(con, landing_file: LandingFile, digest: str) -> FileReport:
             rows = (
                 checked.rows.rename({ROW: "_source_row"}) if ROW != "_source_row" else checked.rows
             )
+            forgotten = rows.clear()
+            if tombstones:  # a forgotten person's rows are quarantined, without their text
+                rows, forgotten = tombstones.split(rows)
             warehouse.append(
                 con,
                 mapped.schema.table,
@@ -137,9 +144,12 @@ def _load_file(con, landing_file: LandingFile, digest: str) -> FileReport:
                 [
                     mapped.rejects,
                     checked.quarantine.join(mapped.quarantined_text(checked.quarantine), on=ROW),
+                    forgotten_quarantine(forgotten),
                 ],
                 how="diagonal_relaxed",
             )
+            if tombstones:
+                quarantined = tombstones.redact_quarantine(quarantined)
             warehouse.append(
                 con,
                 "quarantine",

@@ -74,3 +74,32 @@ def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     """(path, content hash) of every file already loaded: those are never loaded again."""
     rows = con.execute("select path, content_hash from raw._loads where status = 'loaded'")
     return set(rows.fetchall())
+
+
+def compact(path: Path) -> None:
+    """Rewrite a DuckDB file into a fresh one and swap it in by rename.
+
+    DuckDB marks deleted rows and leaves the bytes of deleted and overwritten values in the
+    file's blocks; a copy holds only live rows. ``funnelhouse forget`` needs that (the values
+    are personal data). The caller must hold the file's writer lock: nobody else may have it
+    open for writing (readers keep the old file until they close it)."""
+    import os
+    import uuid
+
+    fresh = path.with_name(f".{path.stem}-compact-{uuid.uuid4().hex[:8]}.duckdb")
+    try:
+        with duckdb.connect(str(path)) as con:
+            name = con.execute("select current_database()").fetchone()[0]
+            con.execute("attach ? as compacted", [str(fresh)])
+            con.execute(f'copy from database "{name}" to compacted')
+            con.execute("detach compacted")
+        fd = os.open(fresh, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(fresh, path)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    finally:
+        fresh.unlink(missing_ok=True)
+        fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
