@@ -459,5 +459,102 @@ def resolve_unknown(
         return before - len(ledger.rows("state = 'unknown'"))
 
 
+def forget_contact(
+    home: Home,
+    keys: Iterable[str],
+    contact_id: str,
+    pseudonym: str,
+    *,
+    mentions: str = "$^",
+    lock_timeout: float = 600,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Redact a forgotten contact from the ledger (``funnelhouse forget``); returns rows per table.
+
+    Exactly-once needs only the idempotency key (a one-way hash of campaign, step, contact id
+    and entry) and the row's state: both stay, so a queue row with the same key is still
+    refused. What names the person goes: ``contact_key`` and ``contact_id`` become
+    ``pseudonym`` (a salted hash: the rows of one forgotten person stay countable together,
+    e.g. by frequency caps, without saying who it was), ``params`` and ``result`` are emptied,
+    a reason that quotes the address is replaced. Rows not done yet (deferred, unknown,
+    in flight) become ``skipped``: a forgotten person is never sent to. No result events are
+    written for the rows any more (they would carry the person back into landing/). Dry-run
+    rows are deleted. ``mentions`` is a regular expression (on lower-cased text) for the
+    person's email: other rows whose params, result or reason quote it are redacted too.
+    The file is then rewritten (DuckDB keeps deleted and overwritten values in its blocks).
+    ``dry_run`` only counts the person's rows."""
+    from ingest.warehouse import compact
+
+    path = ledger_path(home)
+    if not path.exists():
+        return {}
+    keys = sorted({key.strip().lower() for key in keys})
+    finals = ", ".join(f"'{s}'" for s in FINAL)
+    mine = "(lower(trim(contact_key)) in (select key from forgotten_keys) or contact_id = $id)"
+    pattern = "'" + mentions.replace("'", "''") + "'"  # a constant: compiled once
+    quotes = (
+        "coalesce(regexp_matches(lower(coalesce(cast(params as varchar), '') || ' ' || "
+        "coalesce(cast(result as varchar), '') || ' ' || coalesce(reason, '')), "
+        f"{pattern}), false)"
+    )
+    with activation_lock(home, lock_timeout):
+        with Ledger(path) as ledger:
+            con = ledger.con
+            con.register("forgotten_keys", pl.DataFrame({"key": keys}, {"key": pl.String}))
+            if dry_run:
+                counts = {
+                    "sends": f"select count(*) from sends where {mine}",
+                    "dry_runs": "select count(*) from dry_runs "
+                    "where lower(trim(contact_key)) in (select key from forgotten_keys)",
+                }
+                return {
+                    name: con.execute(sql, {"id": contact_id} if "$id" in sql else {}).fetchone()[0]
+                    for name, sql in counts.items()
+                }
+            con.begin()
+            try:
+                own = [
+                    key
+                    for (key,) in con.execute(
+                        f"select idempotency_key from sends where {mine}", {"id": contact_id}
+                    ).fetchall()
+                ]
+                sends = con.execute(
+                    f"""update sends set
+                          contact_key = case when {mine} then $alias else contact_key end,
+                          contact_id = case when {mine} then $alias else contact_id end,
+                          params = '{{}}', result = '{{}}',
+                          state = case when {mine} and state not in ({finals}) then 'skipped'
+                                       else state end,
+                          reason = case
+                            when {mine} and state = 'unknown'
+                              then 'contact forgotten (it may have been sent; never retried)'
+                            when {mine} and state not in ({finals})
+                              then 'contact forgotten before it was sent'
+                            when {quotes} then 'redacted: contact forgotten'
+                            else reason end,
+                          events_written = case when {mine} then true else events_written end
+                        where {mine} or {quotes}
+                        returning 1""",
+                    {"id": contact_id, "alias": pseudonym},
+                ).fetchall()
+                con.register("own_keys", pl.DataFrame({"key": own}, {"key": pl.String}))
+                dry = con.execute(
+                    f"""delete from dry_runs
+                       where lower(trim(contact_key)) in (select key from forgotten_keys)
+                          or idempotency_key in (select key from own_keys)
+                          or coalesce(
+                            regexp_matches(lower(coalesce(rendered, '')), {pattern}), false)
+                       returning 1""",
+                ).fetchall()
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        if sends or dry:
+            compact(path)
+    return {"sends": len(sends), "dry_runs": len(dry)}
+
+
 def stale(due_at: datetime | None, now: datetime, hours: float) -> bool:
     return due_at is not None and now - due_at > timedelta(hours=hours)
