@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import subprocess
 import threading
-from datetime import UTC, datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +24,6 @@ from streamlit.testing.v1 import AppTest
 from activation.tokens import sign_token
 from ingest.collector.personalise import Published
 from ingest.collector.spool import Spool
-from ingest.generator import generate
 from ingest.home import Home
 from ingest.loader import ingest
 from tests.activation_servers import free_port
@@ -344,7 +343,7 @@ PAGE = """<!doctype html>
   <input name="mauticform[firstname]" aria-label="First name">
   <button type="submit">Sign up</button>
 </form>
-<a id="guide" href="{collector}/asset/90">Download the guide</a>
+<a id="guide" href="{collector}/asset/{asset_id}">Download the guide</a>
 </body></html>"""
 FORM_EMAIL = "Browser.Visitor@Example.org"
 
@@ -355,28 +354,17 @@ class _Site(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site_home(tmp_path_factory: pytest.TempPathFactory):
-    """A small generated home with a local site (its own asset, served on 127.0.0.1), built
-    and published once so the collector has assets and personalisation to answer from."""
+def site_home(built_home: Home, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the shared built home (assets and personalisation published, so the
+    collector has answers) and a site served on 127.0.0.1 to embed the snippet in."""
     root = tmp_path_factory.mktemp("site")
-    home = Home(root / "home").ensure()
-    generate(home, contacts=120, days=14, seed=11, end_date=datetime.now(UTC).date())
+    home = Home(root / "home")
+    shutil.copytree(built_home.root, home.root)
     site = root / "site"
-    (site / "files").mkdir(parents=True)
-    (site / "files" / "guide.txt").write_text("The guide.\n")
+    site.mkdir()
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), partial(_Site, directory=site))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    site_url = f"http://127.0.0.1:{server.server_address[1]}"
-    assets = home.landing_dir("catalogs", "assets") / "site_assets.csv"
-    assets.write_text(
-        "id,title,alias,url,extension,category\n"
-        f"90,The local guide,local-guide,{site_url}/files/guide.txt,txt,guides\n"
-    )
-    run = subprocess.run(
-        [FUNNELHOUSE, "run", "--home", str(home.root)], capture_output=True, text=True
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    yield home, site, site_url
+    yield home, site, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
 
@@ -388,9 +376,17 @@ def test_a_visit_in_chromium_reaches_the_contact_timeline(site_home, tmp_path, m
     [(sent_email, email_id)] = published(
         home, "select email, email_id from marts.fct_email_sends order by send_id limit 1"
     )
+    # the Segment batch below downloads asset 2; the browser downloads another one
+    [(asset_id, asset_url, downloads_before)] = published(
+        home,
+        "select asset_id, url, downloads from marts.dim_assets where asset_id <> '2' "
+        "order by asset_id limit 1",
+    )
     collector = Collector(home, tmp_path / "collector.log")
     try:
-        (site / "pricing.html").write_text(PAGE.format(collector=collector.url, slot=slot))
+        (site / "pricing.html").write_text(
+            PAGE.format(collector=collector.url, slot=slot, asset_id=asset_id)
+        )
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -410,9 +406,12 @@ def test_a_visit_in_chromium_reaches_the_contact_timeline(site_home, tmp_path, m
                 page.get_by_role("button", name="Sign up").click()
                 page.wait_for_url(f"{site_url}/pricing.html*")  # back from the form post
                 page.wait_for_function("window.funnelhouse && window.funnelhouse.loaded")
-                page.get_by_role("link", name="Download the guide").click()
-                page.wait_for_url(f"{site_url}/files/guide.txt")
-                assert "The guide." in page.content()
+                # the collector records the download and sends the browser to the asset
+                with page.expect_response(lambda r: "/asset/" in r.url) as download:
+                    page.get_by_role("link", name="Download the guide").click()
+                redirect = download.value
+                assert "anonymous_id=" in redirect.url  # the snippet passed the id along
+                assert (redirect.status, redirect.headers["location"]) == (302, asset_url)
             finally:
                 browser.close()
         # page view, content view, form + identify, page view after the redirect, download
@@ -490,7 +489,9 @@ def test_a_visit_in_chromium_reaches_the_contact_timeline(site_home, tmp_path, m
     assert published(
         home, "select first_name from marts.dim_contacts where email = ?", [email]
     ) == [("Bea",)]
-    assert published(home, "select downloads from marts.dim_assets where asset_id = '90'") == [(1,)]
+    assert published(
+        home, "select downloads from marts.dim_assets where asset_id = ?", [asset_id]
+    ) == [(downloads_before + 1,)]
     for who, kinds in [
         ("pixel.person@example.com", {"page_hit", "identify"}),
         ("seg.person@example.com", {"page_hit", "identify", "asset_download"}),
