@@ -303,6 +303,101 @@ def collect(
     serve(target, settings)
 
 
+@app.command()
+def forget(
+    email: Annotated[str, typer.Argument(help="The contact's email address (any case).")],
+    home: HomeOption = Path(DEFAULT_HOME),
+) -> None:
+    """Forget a contact: remove their personal data from raw, every model, the published
+    marts and the activation ledger, and keep them out of every later ingest (a tombstone
+    holding only a salted hash). Landing files are not edited: the command lists them."""
+    from pipelines.lock import WarehouseBusy
+    from pipelines.privacy import PrivacyError
+    from pipelines.privacy import forget as run_forget
+
+    target = Home.resolve(home)
+
+    def waiting(owner: str) -> None:
+        console.print(f"[yellow]waiting[/] for the warehouse: held by {owner}")
+
+    try:
+        report = run_forget(
+            target, email, say=lambda line: console.print(f"  [dim]{line}[/]"), on_wait=waiting
+        )
+    except (PrivacyError, WarehouseBusy) as error:
+        console.print(f"[red]error[/] {error}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1) from None
+    table = Table(title=f"forgotten: {report.email}", title_justify="left")
+    table.add_column("layer")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for layer, name, rows in report.removed:
+        table.add_row(layer, name, f"{rows:,}")
+    console.print(table)
+    person = report.person
+    keys = ", ".join(f"{n} {kind}" for kind, n in report.tombstone_keys.items()) or "none new"
+    console.print(
+        f"tombstone: {keys} (salted hashes only); ingest will quarantine this contact's rows "
+        f"as 'forgotten contact (tombstone)', without their text",
+        highlight=False,
+    )
+    if person.shared_anonymous_ids:
+        console.print(
+            f"{len(person.shared_anonymous_ids)} tracking id(s) shared with another contact "
+            "were kept (only this contact's events were removed) and are not tombstoned",
+            highlight=False,
+        )
+    for note in report.notes:
+        console.print(f"[yellow]note[/] {note}", soft_wrap=True, highlight=False)
+    if report.landing_files:
+        console.print(
+            "[yellow]the files in landing/ still hold the data: delete or redact them at the "
+            "source[/] (ingest never edits landing files; the tombstone keeps them out):"
+        )
+        for name in report.landing_files:
+            console.print(f"  {target.landing / name}", soft_wrap=True, highlight=False)
+    else:
+        console.print("no file in landing/ mentions the contact")
+    for name in report.project_files:
+        console.print(
+            f"[red]the dbt project names this contact:[/] {name} (every build loads it again: "
+            "edit it)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    if not report.build_ok:
+        raise typer.Exit(code=1)
+
+
+@app.command("export-contact")
+def export_contact(
+    email: Annotated[str, typer.Argument(help="The contact's email address (any case).")],
+    home: HomeOption = Path(DEFAULT_HOME),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the JSON here (default: stdout).")
+    ] = None,
+) -> None:
+    """Export everything held about a contact as JSON (read-only): raw rows, the published
+    models (contact, events, sessions, points, stages, segments, campaigns, email sends),
+    quarantine rows and the activation ledger."""
+    import sys
+
+    from pipelines.privacy import PrivacyError, export_json
+    from pipelines.privacy import export_contact as run_export
+
+    try:
+        document = export_json(run_export(Home.resolve(home), email))
+    except PrivacyError as error:
+        Console(stderr=True).print(f"[red]error[/] {error}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1) from None
+    if output is None:
+        sys.stdout.write(document + "\n")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(document + "\n")
+    console.print(f"exported {email} → {output}", highlight=False)
+
+
 def _reconciliation_table(reports) -> Table:
     table = Table(title="rows read = loaded + quarantined", title_justify="left")
     for column in ("file", "table", "read", "loaded", "quarantined", "status"):
