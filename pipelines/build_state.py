@@ -5,6 +5,10 @@ build read is summed up in ``BuildInputs`` (the load ledger's watermark and a fi
 dbt project and arguments) and recorded after each successful build. The next run builds when
 the inputs differ, or when the last build is older than ``rebuild_after`` (relative segment
 dates and due campaign steps move with the clock even when no data arrives).
+
+A build is recorded as not yet published; publishing marks it published. A run that stopped
+between the two (killed, or its publish failed) leaves a build that readers never saw: the next
+run with nothing to build publishes it (``Decision.publish``) instead of skipping.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class BuildInputs:
 class Decision:
     build: bool
     reason: str
+    publish: bool = False  # nothing to build, but the last build was never published
 
 
 def state_path(home: Home) -> Path:
@@ -62,7 +67,7 @@ def decide(
     last = _read(home)
     if last is None:
         return Decision(True, "first build of this home")
-    previous, built_at = last
+    previous, built_at, published = last
     if inputs.project != previous.project:
         return Decision(True, "the dbt project or its arguments changed since the last build")
     if inputs != previous:
@@ -75,26 +80,59 @@ def decide(
             f"the last build is {_minutes(age)} old (rebuilt after "
             f"{_minutes(rebuild_after)} for time-relative models)",
         )
+    if not published:
+        return Decision(
+            False,
+            f"up to date, but the build {_minutes(age)} ago was never published "
+            "(its run stopped before publishing): publishing it",
+            publish=True,
+        )
     return Decision(
         False,
         f"up to date: no new files and no model changes since the build {_minutes(age)} ago",
     )
 
 
-def record_build(home: Home, inputs: BuildInputs, built_at: datetime | None = None) -> None:
-    """Remember a successful build (written atomically; a crash before it means a rebuild)."""
+def record_build(
+    home: Home, inputs: BuildInputs, built_at: datetime | None = None, *, published: bool = True
+) -> None:
+    """Remember a successful build (written atomically; a crash before it means a rebuild).
+
+    The dbt step records its build with ``published=False``; ``record_published`` flips it once
+    the publish step has swapped the build in."""
     built_at = built_at or datetime.now(UTC)
+    _write(
+        home,
+        {"inputs": asdict(inputs), "built_at": built_at.isoformat(), "published": published},
+    )
+
+
+def record_published(home: Home) -> None:
+    """The recorded build is what readers see now (called by publish, under the writer lock)."""
+    try:
+        state = json.loads(state_path(home).read_text())
+    except (FileNotFoundError, ValueError):
+        return  # nothing recorded (a subset build, or a publish without a build): nothing to mark
+    if isinstance(state, dict) and state.get("published") is False:
+        _write(home, {**state, "published": True})
+
+
+def _write(home: Home, state: dict) -> None:
     path = state_path(home)
     staging = path.with_suffix(".tmp")
-    staging.write_text(json.dumps({"inputs": asdict(inputs), "built_at": built_at.isoformat()}))
+    staging.write_text(json.dumps(state))
     os.replace(staging, path)
 
 
-def _read(home: Home) -> tuple[BuildInputs, datetime] | None:
+def _read(home: Home) -> tuple[BuildInputs, datetime, bool] | None:
     try:
         state = json.loads(state_path(home).read_text())
-        return BuildInputs(**state["inputs"]), datetime.fromisoformat(state["built_at"])
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return (
+            BuildInputs(**state["inputs"]),
+            datetime.fromisoformat(state["built_at"]),
+            state.get("published", True) is not False,  # records older than the flag: published
+        )
+    except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError):
         return None  # no readable record: build
 
 

@@ -5,6 +5,9 @@ open connection would block dbt). After a successful build the marts, segments a
 copied into a new DuckDB file beside the published one, which then replaces it with a single
 ``rename``: a reader opens either the old file or the new one, never a half-written one, and a
 reader still holding the old file keeps reading it until it closes its connection.
+
+A publish killed halfway leaves its staging file behind (the process had no chance to remove
+it); the next publish removes the staging files of processes that are gone.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ PUBLISHED_SCHEMAS = ("marts", "segments", "reports")
 PIPELINE_TABLES = {"_loads": "loads", "quarantine": "quarantine"}
 # Not "marts.duckdb": the catalog would share its name with the marts schema.
 PUBLISHED_FILE = "funnelhouse.duckdb"
+# A publish builds ".funnelhouse-<pid>-<random>.duckdb" beside the published file.
+STAGING_PREFIX = f".{Path(PUBLISHED_FILE).stem}-"
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,8 @@ def publish(home: Home, run_id: str = "") -> PublishReport:
     """Copy every relation of PUBLISHED_SCHEMAS (views become tables) and swap the file in."""
     target = published_path(home)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.stem}-{uuid.uuid4().hex[:8]}.duckdb")
+    remove_abandoned_staging(target.parent)
+    staging = target.with_name(f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb")
     published_at = datetime.now(UTC).replace(tzinfo=None)
     tables: dict[str, int] = {}
     try:
@@ -74,6 +80,46 @@ def publish(home: Home, run_id: str = "") -> PublishReport:
         staging.unlink(missing_ok=True)
         staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
     return PublishReport(target, tables, published_at, target.stat().st_size)
+
+
+def publish_checked(home: Home, run_id: str = "") -> tuple[PublishReport, list[str]]:
+    """``publish``, then the tables whose rows in the published file differ from the build's
+    (none, unless something is wrong). The caller holds the warehouse's writer lock."""
+    report = publish(home, run_id=run_id)
+    built = row_counts(home.warehouse, report.tables)
+    published = row_counts(report.path, report.tables)
+    return report, sorted(name for name in report.tables if published[name] != built[name])
+
+
+def row_counts(path: Path, tables) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {name: _count(con, _quoted(name)) for name in tables}
+
+
+def remove_abandoned_staging(directory: Path) -> list[Path]:
+    """Remove the staging files (and their WAL) of publishes whose process is gone."""
+    removed = []
+    for path in directory.glob(f"{STAGING_PREFIX}*.duckdb*"):
+        pid = path.name.removeprefix(STAGING_PREFIX).split("-")[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue  # a publish in progress (another process, or another thread of this one)
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _quoted(name: str) -> str:
+    return ".".join(f'"{part}"' for part in name.split("."))
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

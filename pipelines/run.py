@@ -166,6 +166,10 @@ class _Display:
         elif message.startswith(("dbt: ", "activation: ")) or " new file(s) loaded" in message:
             self.summary.notes.append(message)
             self.console.print(f"  [dim]{message}[/]", highlight=False)
+        elif " → raw." in message:  # a landing file committed (rows, ledger row): progress
+            self.console.print(f"  [dim]loaded {message}[/]", soft_wrap=True, highlight=False)
+        elif message.startswith("waiting for the warehouse"):  # another run holds the lock
+            self.console.print(f"  [yellow]{message}[/]", soft_wrap=True, highlight=False)
 
     def _step_done(self, label: str, kind: str, event) -> None:
         task = self.tasks.pop(label, None)
@@ -180,8 +184,7 @@ class _Display:
         if status != "skipped":
             line += f" ({elapsed:.1f} s)"
         if status == "failed":
-            error = event.event_specific_data.error
-            line += f": {error.message.strip().splitlines()[0] if error else ''}"
+            line += f": {_root_cause(event.event_specific_data.error)}"
         self.console.print(line, soft_wrap=True, highlight=False)
 
     def _materialized(self, label: str, materialization) -> None:
@@ -194,7 +197,7 @@ class _Display:
                 self.summary.rows_quarantined = metadata.get("new_rows", 0)
             else:
                 self.summary.rows_loaded += metadata.get("new_rows", 0)
-        elif label == "dbt build":
+        elif label == "dbt build" and table != "published_marts":  # not a publish it redid
             self.summary.models_built += 1
         if label in self.tasks:
             self.progress.advance(self.tasks[label])
@@ -211,6 +214,15 @@ class _Display:
             self.summary.checks["failed"] += 1
             self.summary.failed_checks.append(name)
             self.console.print(f"  [red]check failed[/] {name}", highlight=False)
+
+
+def _root_cause(error) -> str:
+    """The first line of the innermost error: "Error occurred while executing op" says little,
+    the database's or dbt's own message says what went wrong."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines() if error else []
+    return lines[0] if lines else ""
 
 
 def summary_table(summary: RunSummary) -> Table:

@@ -10,9 +10,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field
 
 from ingest.home import HOME_ENV
-from pipelines.build_state import current_inputs, decide, record_build
+from pipelines.build_state import current_inputs, decide, record_build, record_published
 from pipelines.dbt_project import dbt_target_path, ensure_manifest
+from pipelines.publish import PublishReport, publish_checked
 from pipelines.resources import BuildPolicy, HomeResource
+
+PUBLISHED_MARTS = dg.AssetKey("published_marts")
 
 
 class FunnelhouseTranslator(DagsterDbtTranslator):
@@ -58,11 +61,16 @@ def dbt_models(
     home: HomeResource,
     build_policy: BuildPolicy,
 ):
-    """`dbt build` (seeds, models, tests), skipped when nothing changed since the last build."""
+    """`dbt build` (seeds, models, tests), skipped when nothing changed since the last build.
+
+    When nothing changed but the last build was never published (the run that built it was
+    killed, or its publish failed), this step publishes it: the publish step, downstream of
+    models this step does not build, is skipped."""
     args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
     with home.writing(context) as target:
         inputs = current_inputs(target, ["build"])
+        republish = False
         if config.full_refresh or config.force or not whole_project:
             reason = "asked for: " + (
                 "full refresh" if config.full_refresh else "forced" if config.force else "a subset"
@@ -70,12 +78,34 @@ def dbt_models(
             build = True
         else:
             decision = decide(target, inputs, build_policy.rebuild_after)
-            reason, build = decision.reason, decision.build
+            reason, build, republish = decision.reason, decision.build, decision.publish
         context.log.info(f"dbt: {reason}")
+        if republish:
+            _publish_unpublished_build(context, target)
         if not build:
             return
         with _environment(**{HOME_ENV: str(target.root)}):
             invocation = dbt.cli(args, context=context, target_path=dbt_target_path(target))
         yield from invocation.stream()
         if whole_project:
-            record_build(target, inputs)
+            # Published by the publish step (record_published); until then a build that
+            # readers never saw, which the next run publishes if this one stops first.
+            record_build(target, inputs, published=False)
+
+
+def _publish_unpublished_build(context: dg.AssetExecutionContext, target) -> None:
+    report, mismatched = publish_checked(target, run_id=context.run.run_id)
+    if mismatched:
+        raise dg.Failure(f"the published file does not match the build: {mismatched}")
+    record_published(target)
+    context.log_event(dg.AssetMaterialization(PUBLISHED_MARTS, metadata=publish_metadata(report)))
+    context.log.info(f"dbt: published the build to {report.path}")
+
+
+def publish_metadata(report: PublishReport) -> dict[str, Any]:
+    return {
+        "path": dg.MetadataValue.path(str(report.path)),
+        "tables": len(report.tables),
+        "size_mib": round(report.bytes / 2**20, 1),
+        "published_at": report.published_at.isoformat(),
+    }
