@@ -73,6 +73,17 @@ def built_home(built_home_run) -> Home:
     return built_home_run[0]
 
 
+@pytest.fixture(scope="session")
+def dbt_worker(tmp_path_factory: pytest.TempPathFactory):
+    """dbt commands on any home through one parse of the project for the whole session
+    (tests/dbt_worker.py): ``dbt_worker.run(home, "build", ...)``."""
+    from tests.dbt_worker import DbtWorker
+
+    worker = DbtWorker(Home.resolve(tmp_path_factory.mktemp("dbt-parse") / "home").ensure())
+    yield worker
+    worker.close()
+
+
 @pytest.fixture(autouse=True)
 def _keep_main_module():
     """Streamlit's AppTest installs the page script as ``__main__`` and leaves it there; a

@@ -19,8 +19,6 @@ run them; one parse for all three), the demo campaigns of dbt_project/campaigns:
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -33,9 +31,10 @@ from activation.settings import ActivationSettings
 from ingest.campaigns import load_campaign_tables
 from ingest.home import Home
 from ingest.loader import ingest
-from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_env
+from pipelines.dbt_project import DBT_PROJECT_DIR
 from pipelines.publish import publish
 from tests.conftest import published
+from tests.dbt_worker import DbtWorker
 
 CAMPAIGNS = DBT_PROJECT_DIR / "campaigns"
 # What the loop needs (the campaign models, the contacts, the email sends and everything
@@ -121,74 +120,19 @@ def story(home: Home, t0: datetime) -> None:
     )
 
 
-# dbt parses the project again whenever --vars change (every build here: the clock moves), which
-# costs three times the build itself. A worker process parses once and builds with that
-# manifest (dbt's programmatic runner); it lets go of the warehouse after each build, so
-# ingest and publish can open it.
-WORKER = """
-import json, sys
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
-
-common = ["--project-dir", sys.argv[1], "--profiles-dir", sys.argv[1], "--quiet"]
-selection = json.loads(sys.argv[2])
-parsed = dbtRunner().invoke(["parse", *common])
-print("@@ready" if parsed.success else "@@failed", flush=True)
-for line in sys.stdin:
-    done = dbtRunner(manifest=parsed.result).invoke(["build", *selection, "--vars", line, *common])
-    DuckDBConnectionManager.close_all_connections()
-    print("@@ok" if done.success else "@@failed", flush=True)
-"""
-
-
-class DbtWorker:
-    def __init__(self, home: Home):
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(DBT_PROJECT_DIR), json.dumps(SELECTION)],
-            env=dbt_env(home),
-            cwd=DBT_PROJECT_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def _answer(self) -> tuple[str, str]:
-        output = []
-        for line in self.process.stdout:
-            if line.startswith("@@"):
-                return line.strip(), "".join(output)
-            output.append(line)
-        return "@@exited", "".join(output)
-
-    def build(self, at: datetime) -> None:
-        if not hasattr(self, "ready"):
-            self.ready, output = self._answer()
-            assert self.ready == "@@ready", output[-5000:]
-        reference = json.dumps({"segment_reference_time": at.strftime("%Y-%m-%d %H:%M:%S")})
-        self.process.stdin.write(reference + "\n")
-        self.process.stdin.flush()
-        answer, output = self._answer()
-        assert answer == "@@ok", output[-5000:]
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def build(home: Home, dbt: DbtWorker, at: datetime) -> None:
-    """ingest → dbt build with the clock pinned → publish."""
+def build(home: Home, dbt_worker: DbtWorker, at: datetime) -> None:
+    """ingest → dbt build with the clock pinned → publish. The builds go through the session's
+    dbt worker: one parse (dbt would parse the project again for every new --vars, costing three
+    times the build itself)."""
     failed = [r for r in ingest(home) if r.status == "failed" or r.rows_quarantined]
     assert not failed, failed
-    dbt.build(at)
+    reference = json.dumps({"segment_reference_time": at.strftime("%Y-%m-%d %H:%M:%S")})
+    result = dbt_worker.run(home, "build", *SELECTION, "--vars", reference, "--quiet")
+    assert result.returncode == 0, result.stdout[-5000:]
     publish(home)
 
 
-def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path):
+def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path, dbt_worker):
     home = Home.resolve(tmp_path / "home").ensure()
     t0 = day_zero()
     story(home, t0)
@@ -196,7 +140,6 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path):
     with duckdb.connect(str(home.warehouse)) as con:
         load_campaign_tables(con, CAMPAIGNS, now=t0 - timedelta(hours=2))
     smtp, http = SmtpServer().start(), HttpServer().start()
-    dbt = DbtWorker(home)  # parses while the test sets up
     settings = ActivationSettings(
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
@@ -213,7 +156,7 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path):
     )
     try:
         # day 0
-        build(home, dbt, t0)
+        build(home, dbt_worker, t0)
         first = activate(home, settings=settings, now=t0)
         sent = {(r.contact_key, r.campaign_name, r.step_id) for r in first.sent}
         assert sent == {
@@ -242,7 +185,7 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path):
 
         # day 8
         t8 = t0 + timedelta(days=8)
-        build(home, dbt, t8)
+        build(home, dbt_worker, t8)
         third = activate(home, settings=settings, now=t8)
         assert {(r.contact_key, r.campaign_name, r.step_id, r.channel) for r in third.sent} == {
             ("ann@example.com", "Welcome series", "welcome_points", "none"),
@@ -266,7 +209,7 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path):
         assert parse_qs(text.body.decode())["Body"] == ["Hi Eve: one last offer"]
 
         # the results come back: the models see them on the next build
-        build(home, dbt, t8 + timedelta(hours=1))
+        build(home, dbt_worker, t8 + timedelta(hours=1))
         state = {
             (campaign, email): (status, path, json.loads(branches or "{}"))
             for campaign, email, status, path, branches in published(
@@ -336,4 +279,3 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path):
     finally:
         smtp.stop()
         http.stop()
-        dbt.close()

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,8 +24,9 @@ from ingest.campaigns import CONTACT_FIELDS, MAX_DEPTH, load_campaign_tables, va
 from ingest.generator import generate
 from ingest.home import Home
 from ingest.loader import ingest
-from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_env
+from pipelines.dbt_project import DBT_PROJECT_DIR
 from tests.conftest import query
+from tests.dbt_worker import DbtWorker
 
 CAMPAIGNS = DBT_PROJECT_DIR / "campaigns"
 DEMO = {"welcome_series", "re_engagement", "lead_nurture", "newsletter_best_of"}
@@ -227,64 +226,23 @@ CAMPAIGN_MODELS = (
 )  # fmt: skip
 
 
-# dbt parses the whole project again whenever --vars change (each command here: the clock
-# moves), which costs more than these small builds. A worker process parses once and runs every
-# command with that manifest (dbt's programmatic runner), letting go of the warehouse after
-# each, so ingest can write to it in between.
-WORKER = """
-import json, sys
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner
-
-common = ["--project-dir", sys.argv[1], "--profiles-dir", sys.argv[1]]
-parsed = dbtRunner().invoke(["parse", *common, "--quiet"])
-print("@@ready" if parsed.success else "@@failed", flush=True)
-for line in sys.stdin:
-    done = dbtRunner(manifest=parsed.result).invoke([*json.loads(line), *common])
-    DuckDBConnectionManager.close_all_connections()
-    print("@@ok" if done.success else "@@failed", flush=True)
-"""
-
-
 class Dbt:
-    """dbt commands on one home, through one parse."""
+    """dbt commands on one home with the clock pinned, through the session's dbt worker: one
+    parse (dbt would parse the project again for every new --vars, each command here)."""
 
-    def __init__(self, home: Home):
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(DBT_PROJECT_DIR)],
-            env=dbt_env(home), cwd=DBT_PROJECT_DIR, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        answer, output = self._answer()
-        assert answer == "@@ready", output[-5000:]
-
-    def _answer(self) -> tuple[str, str]:
-        output = []
-        for line in self.process.stdout:
-            if line.startswith("@@"):
-                return line.strip(), "".join(output)
-            output.append(line)
-        return "@@exited", "".join(output)
+    def __init__(self, worker: DbtWorker, home: Home):
+        self.worker = worker
+        self.home = home
 
     def __call__(self, *args: str, now: datetime) -> tuple[bool, str]:
         reference = f"{{segment_reference_time: '{now:%Y-%m-%d %H:%M:%S}'}}"
-        self.process.stdin.write(json.dumps([*args, "--vars", reference]) + "\n")
-        self.process.stdin.flush()
-        answer, output = self._answer()
-        return answer == "@@ok", output
+        result = self.worker.run(self.home, *args, "--vars", reference)
+        return result.returncode == 0, result.stdout
 
     def build(self, now: datetime) -> None:
         ok, output = self("build", "--select", *MODELS, "--exclude", "test_type:data",
                           "test_type:unit", now=now)  # fmt: skip
         assert ok, output[-5000:]
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def drop_events(home: Home, name: str, events: list[dict]) -> None:
@@ -329,7 +287,7 @@ def key(campaign: str, step: str, contact_id: str, entry: int = 1) -> str:
 
 
 @pytest.fixture(scope="module")
-def loop(tmp_path_factory, request):
+def loop(tmp_path_factory, dbt_worker):
     """A generated home (ending on a Wednesday 10+ days ago) through two builds: the first
     (R1, Thursday 00:00) after two new subscribers A and B submit form 1; the second (R2, five
     days later) after activation's reports for the welcome emails and one failure, A's open of
@@ -354,8 +312,7 @@ def loop(tmp_path_factory, request):
                 " order by email limit 2"
             ).fetchall()
         ]
-    dbt = Dbt(home)
-    request.addfinalizer(dbt.close)
+    dbt = Dbt(dbt_worker, home)
     subscribed = r1 - timedelta(hours=2)
     drop_events(home, "signups.jsonl", [
         event(f"test-signup-{n}", "form_submit", subscribed, email, form_id=1)

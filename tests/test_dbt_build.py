@@ -12,13 +12,18 @@ import pytest
 from ingest.generator import generate
 from ingest.home import Home
 from ingest.loader import ingest
-from pipelines.dbt_project import run_dbt
 from tests.conftest import query
 
 
-def build(home: Home, *args: str) -> None:
-    result = run_dbt(home, "build", *args, capture=True)
-    assert result.returncode == 0, result.stdout[-4000:]
+@pytest.fixture(scope="module")
+def build(dbt_worker):
+    """``build(home, *args)``: ``dbt build`` through the session's dbt worker (one parse)."""
+
+    def run(home: Home, *args: str) -> None:
+        result = dbt_worker.run(home, "build", *args)
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    return run
 
 
 def write_events(path, events: list[dict]) -> None:
@@ -57,7 +62,7 @@ def track(message_id, event, timestamp, properties, user=None, anonymous_id=None
     return call
 
 
-def test_hand_made_story(home):
+def test_hand_made_story(home, build):
     """Ann browses anonymously, registers through a form, opens and clicks an email; Bob
     bounces hard; an unknown visitor never converts."""
     (home.landing / "contacts" / "crm.csv").write_text(
@@ -201,34 +206,27 @@ def test_hand_made_story(home):
     assert ann != bob
 
 
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory) -> Home:
-    home = Home.resolve(tmp_path_factory.mktemp("demo") / "home").ensure()
-    generate(home, contacts=800, days=21, seed=3, end_date=date(2026, 11, 1))
-    ingest(home)
-    build(home)
-    return home
-
-
-def test_demo_marts_have_rows_and_plausible_figures(demo_home):
+def test_demo_marts_have_rows_and_plausible_figures(built_home):
+    """On the session's generated home, built by `funnelhouse run` (dbt build: every model, its
+    data and unit tests)."""
     for table in ("dim_contacts", "dim_companies", "fct_events", "fct_sessions", "fct_email_sends"):
-        assert query(demo_home, f"select count(*) > 0 from marts.{table}") == [(True,)], table
+        assert query(built_home, f"select count(*) > 0 from marts.{table}") == [(True,)], table
     ((sent, opened, clicked),) = query(
-        demo_home,
+        built_home,
         "select count(*), sum(is_opened::int), sum(is_clicked::int) from marts.fct_email_sends",
     )
     assert sent > opened > clicked > 0
     assert 0.1 < opened / sent < 0.4
     (stitched,) = query(
-        demo_home,
+        built_home,
         "select count(*) from marts.fct_events e join raw.events r using (event_id)"
         " where e.event_type = 'page_hit' and r.contact_key is null and e.contact_id is not null",
     )[0]
     assert stitched > 0  # anonymous page hits were attributed to contacts
-    assert query(demo_home, "select count(*) from marts.dim_contacts where points < 0") is not None
+    assert query(built_home, "select count(*) from marts.dim_contacts where points < 0") is not None
 
 
-def test_incremental_builds_equal_a_rebuild_from_scratch(tmp_path):
+def test_incremental_builds_equal_a_rebuild_from_scratch(tmp_path, build):
     home = Home.resolve(tmp_path / "home").ensure()
     generate(home, contacts=400, days=14, seed=5, end_date=date(2026, 11, 1))
     events = next((home.landing / "events").glob("*.jsonl"))

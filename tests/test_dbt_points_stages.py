@@ -4,14 +4,13 @@ next incremental run, and the generated demo gives a plausible points distributi
 
 dbt runs on a private copy of the project (own target and log folders), so the test can edit
 its seeds without touching the shared tree, and selects only the points and stage models and
-their parents."""
+their parents. Its commands go through a dbt worker on that copy (tests/dbt_worker.py): one
+parse instead of one per command."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,8 +19,9 @@ import pytest
 from ingest.generator import generate
 from ingest.home import Home
 from ingest.loader import ingest
-from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_env
+from pipelines.dbt_project import DBT_PROJECT_DIR
 from tests.conftest import query
+from tests.dbt_worker import DbtWorker
 
 MODELS = ("fct_points_ledger", "fct_stage_changes")
 # No lookback: each run sees only the newly loaded events, as in production runs hours apart
@@ -30,7 +30,7 @@ VARS = "{points_decay_days: 5, lookback_hours: 0}"
 
 
 class Project:
-    """A copy of the dbt project, run against one home."""
+    """A copy of the dbt project, run against one home (its parse starts at once)."""
 
     def __init__(self, root: Path, home: Home):
         self.dir = root / "dbt_project"
@@ -41,24 +41,21 @@ class Project:
         )
         self.root = root
         self.home = home
+        self.dbt = DbtWorker(
+            home, self.dir,
+            "--target-path", str(root / "target"), "--log-path", str(root / "logs"),
+            "--vars", VARS,
+        )  # fmt: skip
 
     def build(self, *args: str) -> None:
-        command = [
-            str(Path(sys.executable).with_name("dbt")),
+        result = self.dbt.run(
+            self.home,
             "build",
-            "--project-dir", str(self.dir),
-            "--profiles-dir", str(self.dir),
-            "--target-path", str(self.root / "target"),
-            "--log-path", str(self.root / "logs"),
             "--select", *(f"+{model}" for model in MODELS),
             # only tests whose every parent is built (relationships to dim_contacts are not)
             "--indirect-selection", "cautious",
-            "--vars", VARS,
             *args,
-        ]  # fmt: skip
-        result = subprocess.run(
-            command, env=dbt_env(self.home), cwd=self.dir, text=True, capture_output=True
-        )
+        )  # fmt: skip
         assert result.returncode == 0, result.stdout[-4000:]
 
     def edit_seed(self, name: str, old: str, new: str) -> None:
@@ -84,7 +81,8 @@ def assert_incremental_equals_rebuild(project: Project, tmp_path: Path, label: s
     home = project.home
     incremental = tmp_path / f"incremental-{label}.duckdb"
     shutil.copyfile(home.warehouse, incremental)
-    project.build("--full-refresh")
+    # The rebuild is only the reference: the incremental builds ran the dbt tests.
+    project.build("--full-refresh", "--exclude", "resource_type:test", "resource_type:unit_test")
     for table in MODELS:
         assert differing_rows(home, incremental, table) == 0, (label, table)
 
@@ -101,15 +99,16 @@ def split_by_time(lines: list[str]) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, request):
     """A generated home built in four incremental steps."""
     tmp_path = tmp_path_factory.mktemp("points")
     home = Home.resolve(tmp_path / "home").ensure()
+    project = Project(tmp_path, home)  # parses while the data is generated
+    request.addfinalizer(project.dbt.close)
     generate(home, contacts=500, days=21, seed=11, end_date=date(2026, 11, 1))
     events = next((home.landing / "events").glob("*.jsonl"))
     lines = events.read_text().splitlines(keepends=True)
     events.unlink()
-    project = Project(tmp_path, home)
     for part, chunk in enumerate(split_by_time(lines)):
         (home.landing / "events" / f"part{part}.jsonl").write_text("".join(chunk))
         ingest(home)

@@ -3,29 +3,32 @@ demo segments cross-checked with hand-written SQL on a generated home, and segme
 segment_membership across builds (nothing new when nothing changed, `since` kept, nothing
 invented by --full-refresh).
 
-Relative dates are pinned with the dbt var segment_reference_time. Each dbt call writes its
-target and logs under the test's temporary folder, so concurrent dbt runs never collide."""
+Relative dates are pinned with the dbt var segment_reference_time. The dbt commands go through
+the session's dbt worker (one parse, although --vars change from one command to the next)."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 
 from ingest.generator import generate
 from ingest.home import Home
 from ingest.loader import ingest
-from pipelines.dbt_project import run_dbt
 from tests.conftest import query
 
 
-def dbt(home: Home, work: Path, *args: str, reference_time: str | None = None):
-    extra = ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    if reference_time:
-        extra += ["--vars", json.dumps({"segment_reference_time": reference_time})]
-    return run_dbt(home, *args, *extra, capture=True)
+@pytest.fixture(scope="module")
+def dbt(dbt_worker):
+    """``dbt(home, *args, reference_time=...)``: a dbt command with the segments' clock pinned."""
+
+    def run(home: Home, *args: str, reference_time: str | None = None):
+        if reference_time:
+            args += ("--vars", json.dumps({"segment_reference_time": reference_time}))
+        return dbt_worker.run(home, *args)
+
+    return run
 
 
 def ok(result) -> None:
@@ -89,12 +92,11 @@ FILTERS = {
 }
 
 
-def test_filter_operators_and_relative_dates(home, tmp_path):
+def test_filter_operators_and_relative_dates(dbt, home):
     columns = ",\n".join(f"    {{{{ {f} }}}} as f{i}" for i, f in enumerate(FILTERS))
     sql = f"{CONTACTS}\nselect contact_id,\n{columns}\nfrom contact order by contact_id"
     result = dbt(
         home,
-        tmp_path,
         "--quiet",
         "show",
         "--inline",
@@ -112,7 +114,7 @@ def test_filter_operators_and_relative_dates(home, tmp_path):
         assert selected == expected, condition
 
 
-def test_relative_dates_resolve_against_the_reference_time(home, tmp_path):
+def test_relative_dates_resolve_against_the_reference_time(dbt, home):
     values = {
         "now": ("2026-03-31T15:20:00", None),
         "today": ("2026-03-31T00:00:00", "2026-04-01T00:00:00"),
@@ -140,7 +142,6 @@ def test_relative_dates_resolve_against_the_reference_time(home, tmp_path):
     )
     result = dbt(
         home,
-        tmp_path,
         "--quiet",
         "show",
         "--inline",
@@ -156,15 +157,12 @@ def test_relative_dates_resolve_against_the_reference_time(home, tmp_path):
     assert {r["value"]: (r["starts"], r["ends"]) for r in rows} == values
 
 
-def test_unknown_operator_and_date_are_clear_errors(home, tmp_path):
-    result = dbt(
-        home, tmp_path, "compile", "--inline", "select {{ contact_field('name', 'bogus', 1) }}"
-    )
+def test_unknown_operator_and_date_are_clear_errors(dbt, home):
+    result = dbt(home, "compile", "--inline", "select {{ contact_field('name', 'bogus', 1) }}")
     assert result.returncode != 0
     assert "Unknown segment operator 'bogus'" in result.stdout
     result = dbt(
         home,
-        tmp_path,
         "compile",
         "--inline",
         "select {{ contact_field('created_at', 'gte', 'fortnight ago') }}",
@@ -181,16 +179,14 @@ SEGMENT_RUN = ("run", "--select", "tag:segment", "segment_history", "segment_mem
 
 
 @pytest.fixture(scope="module")
-def segment_home(tmp_path_factory) -> tuple[Home, Path]:
-    work = tmp_path_factory.mktemp("segments")
-    home = Home.resolve(work / "home").ensure()
+def segment_home(tmp_path_factory, dbt) -> Home:
+    home = Home.resolve(tmp_path_factory.mktemp("segments") / "home").ensure()
     generate(home, contacts=600, days=45, seed=11, end_date=date(2026, 7, 1))
     ingest(home)
     # Unit tests run below, on their own: some need their model built once already.
     ok(
         dbt(
             home,
-            work,
             "build",
             "--select",
             "+segment_membership",
@@ -199,19 +195,17 @@ def segment_home(tmp_path_factory) -> tuple[Home, Path]:
             reference_time=T1,
         )
     )
-    return home, work
+    return home
 
 
 def segment_sizes(home: Home) -> dict[str, int]:
     return dict(query(home, "select segment_id, count(*) from marts.segment_membership group by 1"))
 
 
-def test_segment_unit_tests_pass(segment_home):
-    home, work = segment_home
+def test_segment_unit_tests_pass(segment_home, dbt):
     ok(
         dbt(
-            home,
-            work,
+            segment_home,
             "test",
             "--select",
             "test_type:unit,tag:segment",
@@ -223,7 +217,7 @@ def test_segment_unit_tests_pass(segment_home):
 
 
 def test_demo_segments_match_hand_written_sql(segment_home):
-    home, _ = segment_home
+    home = segment_home
     sizes = segment_sizes(home)
     expected = {
         "email_dnc": "select count(*) from marts.dim_contacts where is_dnc_email",
@@ -281,8 +275,8 @@ def test_demo_segments_match_hand_written_sql(segment_home):
     assert sizes["enterprise_contacts"] < contacts
 
 
-def test_history_and_since_across_builds(segment_home):
-    home, work = segment_home
+def test_history_and_since_across_builds(segment_home, dbt):
+    home = segment_home
     members_t1 = set(query(home, "select segment_id, contact_id from marts.segment_membership"))
     assert members_t1
     assert query(home, "select distinct since from marts.segment_membership") == [
@@ -307,14 +301,14 @@ def test_history_and_since_across_builds(segment_home):
     assert union == len(members_t1)
 
     # the same build again: nothing changed, nothing logged
-    ok(dbt(home, work, *SEGMENT_RUN, reference_time=T1))
+    ok(dbt(home, *SEGMENT_RUN, reference_time=T1))
     assert query(home, "select max(build_number), count(*) from marts.segment_history")[0] == (
         1,
         len(members_t1),
     )
 
     # two weeks later, same data: windows move on, contacts leave and join
-    ok(dbt(home, work, *SEGMENT_RUN, reference_time=T2))
+    ok(dbt(home, *SEGMENT_RUN, reference_time=T2))
     changes = dict(
         query(
             home,
@@ -345,7 +339,7 @@ def test_history_and_since_across_builds(segment_home):
 
     # a full refresh rebuilds everything but invents no history
     rows_before = query(home, "select count(*) from marts.segment_history")
-    ok(dbt(home, work, *SEGMENT_RUN, "--full-refresh", reference_time=T2))
+    ok(dbt(home, *SEGMENT_RUN, "--full-refresh", reference_time=T2))
     assert query(home, "select count(*) from marts.segment_history") == rows_before
     assert (
         dict(
