@@ -192,6 +192,10 @@ def segment_home(tmp_path_factory, dbt) -> Home:
             "+segment_membership",
             "--exclude",
             "test_type:unit",
+            # only tests whose every parent is built (relationships from other models to
+            # dim_contacts are not)
+            "--indirect-selection",
+            "cautious",
             reference_time=T1,
         )
     )
