@@ -45,8 +45,10 @@ demo: setup
 	$(BIN)/funnelhouse run --home $(HOME_DIR)
 	$(BIN)/funnelhouse dashboard --home $(HOME_DIR) --port $(DASHBOARD_PORT)
 
+# Two workers, one test file each at a time (module fixtures stay in one process): most of
+# the suite waits on dbt and server subprocesses, so two cores halve the wall time.
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .
