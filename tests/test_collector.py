@@ -27,20 +27,11 @@ from ingest.collector.spool import Spool
 from ingest.home import Home
 from ingest.loader import ingest
 from tests.activation_servers import free_port
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.collector_server import FUNNELHOUSE, SECRET, Collector, open_batches, spooled
 from tests.conftest import published
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def track(message_id: str, **extra) -> dict:
