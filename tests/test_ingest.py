@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import polars as pl
+import pytest
 
 from ingest.loader import ingest
 from tests.conftest import CORPUS, drop, query
@@ -236,10 +237,8 @@ def test_a_file_commits_batch_by_batch_and_a_stop_midway_is_undone(home, monkeyp
             yield batch
 
     monkeypatch.setattr(loader, "read_batches", dying_after_five)
-    try:
+    with pytest.raises(KeyboardInterrupt):
         ingest(home)
-    except KeyboardInterrupt:
-        pass
     partial, status = query(
         home,
         "select (select count(*) from raw.events), (select status from raw._loads)",
@@ -249,9 +248,7 @@ def test_a_file_commits_batch_by_batch_and_a_stop_midway_is_undone(home, monkeyp
     monkeypatch.setattr(loader, "read_batches", real_batches)
     report = ingest(home)[0]
     assert (report.status, report.rows_loaded, report.rows_quarantined) == ("loaded", 399, 1)
-    assert query(home, "select count(*), count(distinct event_id) from raw.events") == [
-        (399, 399)
-    ]
+    assert query(home, "select count(*), count(distinct event_id) from raw.events") == [(399, 399)]
     assert query(home, "select count(*) from raw.quarantine") == [(1,)]
     statuses = query(home, "select status, error from raw._loads order by started_at")
     assert [s for s, _ in statuses] == ["interrupted", "loaded"]
