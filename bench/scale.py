@@ -27,10 +27,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
+
+import duckdb
+from bench_dbt import write_new_events  # (bench/ is on the path: this file runs from it)
+
+from ingest.home import Home
+from pipelines.dbt_project import dbt_command, dbt_env
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -54,7 +61,7 @@ class Step:
 
 def tree_rss_mib(root: int) -> float:
     """Resident memory of a process and all its descendants, in MiB."""
-    parents: dict[int, int] = {}
+    children: dict[int, list[int]] = defaultdict(list)
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -65,15 +72,14 @@ def tree_rss_mib(root: int) -> float:
         except OSError:
             continue  # gone meanwhile
         pid = int(entry.name)
-        parents[pid] = int(fields[1])
+        children[int(fields[1])].append(pid)
         rss[pid] = int(fields[21])  # pages
-    tree, frontier = {root}, [root]
+    pages, frontier = 0, [root]
     while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        pid = frontier.pop()
+        pages += rss.get(pid, 0)
+        frontier.extend(children.get(pid, ()))
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def measured(name: str, command: list[str], env: dict | None = None) -> Step:
@@ -115,21 +121,7 @@ def measured(name: str, command: list[str], env: dict | None = None) -> Step:
     return Step(name, seconds, peak, figures)
 
 
-def add_new_events(home: Path, share: float) -> Step:
-    """A new events file: `share` of the last generated file's calls under new ids (not timed:
-    it stands for data arriving)."""
-    sys.path.insert(0, str(BENCH))
-    from bench_dbt import write_new_events
-
-    from ingest.home import Home
-
-    path, rows = write_new_events(Home.resolve(home), share)
-    return Step("(new events file)", 0, 0, {"rows": rows, "file": path.name})
-
-
 def raw_events(home: Path) -> int:
-    import duckdb
-
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         return con.execute("select count(*) from raw.events").fetchone()[0]
 
@@ -153,18 +145,16 @@ def scenario(args: argparse.Namespace) -> list[Step]:
         steps[-1].note = f"{raw_events(home):,} events in raw.events"
     steps.append(measured("full build (run)", [*cli, "run", "--home", str(home), "--full-refresh"]))
     shutil.copyfile(home / "dbt-target" / "run_results.json", home / FULL_BUILD_RESULTS)
-    new = add_new_events(home, args.new_share)
+    # New data arriving (not timed): a share of the last file's calls under new ids.
+    _, new_rows = write_new_events(Home.resolve(home), args.new_share)
     steps.append(
         measured(f"run after {args.new_share:.0%} new events", [*cli, "run", "--home", str(home)])
     )
-    steps[-1].note = f"{new.figures['rows']:,} new events, ingest included"
+    steps[-1].note = f"{new_rows:,} new events, ingest included"
     # The run above sent messages whose results land as new events: one more run takes them
     # in, so that the next one truly has nothing new.
     measured("(settling run: activation results)", [*cli, "run", "--home", str(home)])
     steps.append(measured("run with no new data", [*cli, "run", "--home", str(home)]))
-
-    from ingest.home import Home
-    from pipelines.dbt_project import dbt_command, dbt_env
 
     steps.append(
         measured(
@@ -206,8 +196,6 @@ FLOORS = {"email_performance.sql": "rpt_email_performance"}
 def floors(home: Path) -> list[Step]:
     """Time each floor script; funnelhouse's time for the same output is what its model and
     all the models it is built from took in the full build (dbt's run results)."""
-    import duckdb
-
     manifest = json.loads((home / "dbt-target" / "manifest.json").read_text())
     results = json.loads((home / FULL_BUILD_RESULTS).read_text())["results"]
     took = {r["unique_id"]: r["execution_time"] for r in results}

@@ -117,7 +117,7 @@ def _load_file(
 ) -> FileReport:
     started = time.perf_counter()
     load_id = uuid.uuid4().hex
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = _now()
     report = FileReport(landing_file.relative, landing_file.kind, "loading")
     _record(con, load_id, landing_file, digest, report, loaded_at)
     try:
@@ -201,21 +201,20 @@ def _load_file(
     return report
 
 
-def undo_interrupted(con) -> list[str]:
+INTERRUPTED = "interrupted: the loader stopped mid-file; its rows were removed and it loads again"
+
+
+def undo_interrupted(con) -> None:
     """Remove the rows of files whose load stopped midway (the process died): their ledger
-    rows say ``interrupted`` and the files load again in full. Returns their paths."""
-    loads = con.execute("select load_id, path from raw._loads where status = 'loading'").fetchall()
-    for load_id, _ in loads:
+    rows say ``interrupted`` and the files load again in full."""
+    loads = con.execute("select load_id from raw._loads where status = 'loading'").fetchall()
+    for (load_id,) in loads:
         _remove_rows(con, load_id)
         con.execute(
             "update raw._loads set status = 'interrupted', finished_at = ?, error = ? "
             "where load_id = ?",
             [_now(), INTERRUPTED, load_id],
         )
-    return [path for _, path in loads]
-
-
-INTERRUPTED = "interrupted: the loader stopped mid-file; its rows were removed and it loads again"
 
 
 def _remove_rows(con, load_id: str) -> None:

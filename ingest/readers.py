@@ -312,28 +312,13 @@ def _read_jsonl(path: Path) -> Iterator[Batch]:
 
 
 def _scanned_lines(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """The lines of a UTF-8 file in batches of at most JSONL_BATCH_ROWS lines, reading at most
-    JSONL_BATCH_BYTES at a time (more only for a single longer line): memory stays that of
-    one batch, whatever the size of the file. (polars' own line scanner reads ahead without
-    bound: its memory grew with the file.)"""
+    """The lines of a UTF-8 file in batches of at most JSONL_BATCH_ROWS lines, read about
+    JSONL_BATCH_BYTES at a time: memory stays that of one batch, whatever the size of the
+    file. (polars' own line scanner reads ahead without bound: its memory grew with the file.)"""
     number = 1
-    pending = b""
     with path.open("rb") as handle:
-        while True:
-            block = handle.read(JSONL_BATCH_BYTES)
-            data = pending + block if pending else block
-            if block:
-                cut = data.rfind(b"\n")
-                if cut < 0:  # one line longer than a block: read on
-                    pending = data
-                    continue
-                data, pending = data[:cut], data[cut + 1 :]
-            elif not data:
-                return
-            else:
-                pending = b""
-            lines = pl.Series(RAW, data.decode("utf-8").split("\n"), dtype=pl.String)
-            del data
+        for block in _whole_line_blocks(handle):
+            lines = pl.Series(RAW, block.decode("utf-8").split("\n"), dtype=pl.String)
             frame = pl.DataFrame(
                 {
                     ROW: pl.int_range(number, number + lines.len(), eager=True, dtype=pl.Int64),
@@ -341,11 +326,24 @@ def _scanned_lines(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
                 }
             )
             number += lines.len()
-            del lines
             for start in range(0, frame.height, JSONL_BATCH_ROWS):
                 yield frame.slice(start, JSONL_BATCH_ROWS), empty_rejects()
-            if not block:
-                return
+
+
+def _whole_line_blocks(handle) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines (no final newline), about JSONL_BATCH_BYTES
+    each (a block grows to hold a longer line)."""
+    pending = b""
+    while block := handle.read(JSONL_BATCH_BYTES):
+        data = pending + block
+        cut = data.rfind(b"\n")
+        if cut < 0:  # no line ends in it yet: read on
+            pending = data
+            continue
+        yield data[:cut]
+        pending = data[cut + 1 :]
+    if pending:
+        yield pending
 
 
 def _decoded_lines(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
