@@ -6,7 +6,7 @@
 
 {#- The start of this dbt invocation, as a timestamp: a model's `built_at`. -#}
 {% macro build_time() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {% macro _latest_build(model) -%}
