@@ -66,7 +66,7 @@ class Project:
 
 
 def differing_rows(home: Home, other: Path, table: str) -> int:
-    columns = "* exclude (built_at)" if table == "fct_points_ledger" else "*"  # when, not what
+    columns = "* exclude (built_at)"  # when the row was written, not what it says
     ((count,),) = query(
         home,
         f"attach '{other}' as other (read_only);"
