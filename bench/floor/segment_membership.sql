@@ -2,13 +2,13 @@
 -- hand-written query over raw.events (deduplicated by event_id, first arrival wins),
 -- raw.contacts, raw.companies and the rules seeds (point_rules, segment_manual_membership).
 --
--- Covers 13 of the 16 demo segments exactly: email_dnc, enterprise_contacts,
--- frequent_visitors, hot_leads, linkedin_responders, newsletter_engaged,
--- newsletter_non_openers, nurture, playbook_downloaders, reengagement, signup_anniversary,
--- uk_de_new, webinar_registrants. Not covered: newly_qualified and sales_ready (stage
--- history, fct_stage_changes) and paid_search_first_touch (first web session, fct_sessions).
--- Campaign add/remove-to-segment actions (activation's) are not read: manual includes and
--- excludes come from the segment_manual_membership seed only.
+-- Covers all 16 demo segments (models/segments/seg_*.sql), each filter rewritten over the
+-- per-contact figures below: points and the ledger's product-interest points, stage history
+-- (the stages seed), first web session (sessions and the referrer_classes seed), email
+-- do-not-contact, CRM fields, companies and event behaviour in the segment windows.
+-- Campaigns are not read: their add/remove-to-segment and change-stage actions (carried out
+-- by activation, int_campaign_actions_applied) are left out; manual includes and excludes
+-- come from the segment_manual_membership seed only.
 --
 -- Relative dates resolve against one reference time, as dbt's run start time does: the UTC
 -- time now, to the second (the first CTE; pin it there to replay a build).
@@ -30,9 +30,17 @@ bounds as (
         date_trunc('year', now_at) as this_year
     from reference
 ),
+repeated_ids as (  -- event ids that arrived more than once (few): only those are ranked
+    select event_id from raw.events group by event_id having count(*) > 1
+),
 events as (
     select event_id, event_type, occurred_at, anonymous_id, contact_key, properties
     from raw.events
+    where event_id not in (select event_id from repeated_ids)
+    union all
+    select event_id, event_type, occurred_at, anonymous_id, contact_key, properties
+    from raw.events
+    where event_id in (select event_id from repeated_ids)
     qualify row_number() over (
         partition by event_id order by _loaded_at, _source, _source_row
     ) = 1
@@ -46,7 +54,8 @@ exported as (  -- each exported email's latest non-empty fields
         last_value(tags ignore nulls) over by_email as tags,
         last_value(custom_fields ignore nulls) over by_email as custom_fields,
         last_value(last_active ignore nulls) over by_email as imported_last_active_at,
-        min(date_added) over by_email as created_at
+        min(date_added) over by_email as created_at,
+        min(_loaded_at) over by_email as first_loaded_at
     from raw.contacts
     where email is not null
     window by_email as (
@@ -93,23 +102,25 @@ intervals as (
     from switches
     window by_id as (partition by anonymous_id order by linked_at)
 ),
-contact_events as (  -- the events of known contacts
+attributed as (  -- every event, with its contact when one is known
     select
-        keyed.event_id, keyed.event_type, keyed.occurred_at, keyed.properties,
-        coalesce(keyed.key_email, intervals.email) as contact
+        keyed.event_id, keyed.event_type, keyed.occurred_at, keyed.anonymous_id,
+        keyed.properties, coalesce(keyed.key_email, intervals.email) as contact
     from keyed
     left join intervals
         on keyed.anonymous_id = intervals.anonymous_id
         and keyed.occurred_at >= intervals.valid_from
         and keyed.occurred_at < intervals.valid_to
-    where coalesce(keyed.key_email, intervals.email) is not null
+),
+contact_events as (  -- the events of known contacts
+    select * from attributed where contact is not null
 ),
 -- points: the point_rules seed applied to each contact's events (no decay: the
 -- points_decay_days var is null)
 rules as (
     select
         rule_id, event_type, lower(url_pattern) as url_pattern, form_id, asset_id, email_id,
-        delta, repeatable, max_per_contact
+        delta, point_group, repeatable, max_per_contact
     from rules.point_rules
     where is_active
 ),
@@ -125,7 +136,9 @@ scoring as (
 ),
 matches as (
     select
-        scoring.contact, rules.delta, rules.repeatable, rules.max_per_contact,
+        scoring.contact, scoring.occurred_at, scoring.event_id,
+        coalesce(rules.point_group, 'default') as point_group,
+        rules.delta, rules.repeatable, rules.max_per_contact,
         row_number() over (
             partition by scoring.contact, rules.rule_id
             order by scoring.occurred_at, scoring.event_id
@@ -138,11 +151,11 @@ matches as (
         and (rules.asset_id is null or scoring.p.asset_id = rules.asset_id)
         and (rules.email_id is null or scoring.p.email_id = rules.email_id)
 ),
-points as (
-    select contact, sum(delta) as points
+ledger as (  -- the awards and manual adjustments, as fct_points_ledger's rows
+    select contact, occurred_at, event_id, point_group, delta
     from (
         select
-            contact,
+            contact, occurred_at, event_id, point_group,
             case
                 when max_per_contact is null then delta
                 else sign(delta) * least(
@@ -152,10 +165,21 @@ points as (
         from matches
         where repeatable = 'every_time' or match_number = 1
         union all
-        select contact, try_cast(p.delta as integer) as delta
+        select contact, occurred_at, event_id, 'default', try_cast(p.delta as integer) as delta
         from scoring
         where event_type = 'manual_points'
     )
+    where delta <> 0
+),
+points as (
+    select
+        contact,
+        sum(delta) as points,
+        sum(delta) filter (
+            where point_group = 'product_interest'
+              and occurred_at >= (select d30 from bounds)
+        ) as product_interest_30
+    from ledger
     group by contact
 ),
 -- per contact: activity dates and the behaviour the segments ask about
@@ -241,9 +265,99 @@ large_companies as (  -- exported companies with 5,000 employees or more
     )
     where employee_count >= 5000
 ),
+-- first touch: the source of each contact's first web session (page hits of a tracking id
+-- more than session_timeout_minutes = 30 apart start a new session)
+visitor_hits as (
+    select
+        event_id, anonymous_id, contact, occurred_at,
+        p.url, nullif(p.referrer, '') as referrer, lower(p.utm_source) as utm_source,
+        lower(p.utm_medium) as utm_medium,
+        lag(occurred_at) over (partition by anonymous_id order by occurred_at, event_id)
+            as previous_hit_at
+    from (
+        select
+            *,
+            json_transform(
+                properties,
+                '{"url":"VARCHAR","referrer":"VARCHAR","utm_source":"VARCHAR","utm_medium":"VARCHAR"}'
+            ) as p
+        from attributed
+        where event_type = 'page_hit' and anonymous_id is not null
+    )
+),
+hits as (
+    select
+        *,
+        sum(starts_session) over (
+            partition by anonymous_id order by occurred_at, event_id rows unbounded preceding
+        ) as session_number
+    from (
+        select
+            *,
+            case
+                when previous_hit_at is null then 1
+                when date_diff('second', previous_hit_at, occurred_at) > 30 * 60 then 1
+                else 0
+            end as starts_session
+        from visitor_hits
+    )
+),
+sessions as (  -- the landing hit's fields come from the session's first hit
+    select
+        anonymous_id, session_number,
+        arg_max(contact, md5(contact)) as contact,
+        min(occurred_at) as started_at,
+        any_value(utm_source) filter (where starts_session = 1) as utm_source,
+        any_value(utm_medium) filter (where starts_session = 1) as utm_medium,
+        any_value(lower(regexp_extract(referrer, '^[a-z]+://([^/:?#]+)', 1)))
+            filter (where starts_session = 1) as referrer_host,
+        any_value(lower(regexp_extract(url, '^[a-z]+://([^/:?#]+)', 1)))
+            filter (where starts_session = 1) as site_host
+    from hits
+    group by anonymous_id, session_number
+    having arg_max(contact, md5(contact)) is not null
+),
+first_sessions as (
+    select contact, utm_source, utm_medium, referrer_host, site_host
+    from sessions
+    qualify row_number() over (
+        partition by contact
+        order by started_at, md5(anonymous_id || ':' || cast(session_number as varchar))
+    ) = 1
+),
+first_touch as (
+    select
+        contact,
+        case
+            when utm_source is not null then utm_source
+            when referrer_host is null or referrer_host = site_host then '(direct)'
+            else coalesce(class_source, referrer_host)
+        end as source,
+        case
+            when utm_medium is not null then utm_medium
+            when utm_source is not null then 'unknown'
+            when referrer_host is null or referrer_host = site_host then 'direct'
+            else coalesce(class_medium, 'referral')
+        end as medium
+    from (
+        select
+            first_sessions.*,
+            (select min(source) from rules.referrer_classes as classes
+             where first_sessions.referrer_host like classes.host_pattern) as class_source,
+            (select min(medium) from rules.referrer_classes as classes
+             where first_sessions.referrer_host like classes.host_pattern) as class_medium
+        from first_sessions
+    )
+),
 contacts as (
     select
         known.contact,
+        exported.email is not null as is_exported,
+        coalesce(exported.created_at, exported.first_loaded_at) as crm_created_at,
+        behaviour.first_seen_at,
+        first_touch.source as first_source,
+        first_touch.medium as first_medium,
+        coalesce(points.product_interest_30, 0) as product_interest_30,
         coalesce(points.points, 0) as points,
         exported.country,
         exported.custom_fields,
@@ -272,6 +386,104 @@ contacts as (
     left join behaviour on known.contact = behaviour.contact
     left join points on known.contact = points.contact
     left join email_dnc on known.contact = email_dnc.contact
+    left join first_touch on known.contact = first_touch.contact
+),
+-- stages (the stages seed): the first time each stage's condition held — its points
+-- threshold, its event (and form), its CRM tag (from the CRM creation) or, for the first
+-- stage, being seen — kept when no higher stage was reached earlier or at the same time
+stages as (
+    select
+        stage_id, name as stage_name, stage_order, min_points, event_type, form_id,
+        lower(contact_tag) as contact_tag
+    from rules.stages
+),
+balances as (
+    select
+        contact, occurred_at, event_id,
+        sum(delta) over (
+            partition by contact order by occurred_at rows between unbounded preceding and current row
+        ) as points
+    from (
+        select contact, occurred_at, sum(delta) as delta, max(event_id) as event_id
+        from ledger
+        group by contact, occurred_at
+    )
+),
+stage_contacts as (
+    select
+        contact, tags,
+        case when is_exported then crm_created_at end as created_at,
+        least(
+            coalesce(first_seen_at, case when is_exported then crm_created_at end),
+            coalesce(case when is_exported then crm_created_at end, first_seen_at)
+        ) as first_seen_at
+    from contacts
+),
+qualifications as (
+    select balances.contact, stages.stage_id, balances.occurred_at as qualified_at,
+        balances.event_id, 2 as reason_rank
+    from balances
+    inner join stages on stages.min_points is not null and balances.points >= stages.min_points
+    union all
+    select stage_events.contact, stages.stage_id, stage_events.occurred_at,
+        stage_events.event_id, 1
+    from (
+        select
+            contact, event_type, occurred_at, event_id,
+            json_extract_string(properties, '$.form_id') as form_id
+        from contact_events
+        where event_type in (select event_type from stages where event_type is not null)
+    ) as stage_events
+    inner join stages
+        on stage_events.event_type = stages.event_type
+        and (stages.form_id is null or stage_events.form_id = stages.form_id)
+    union all
+    select stage_contacts.contact, stages.stage_id, stage_contacts.created_at, null, 3
+    from stage_contacts
+    inner join stages
+        on stages.contact_tag is not null
+        and stage_contacts.tags like ('%|' || stages.contact_tag || '|%')
+    union all
+    select stage_contacts.contact, stages.stage_id, stage_contacts.first_seen_at, null, 4
+    from stage_contacts
+    cross join stages
+    where stages.min_points is null and stages.event_type is null and stages.contact_tag is null
+      and stage_contacts.first_seen_at is not null
+),
+stage_changes as (
+    select contact, stage_id, stage_name, stage_order, qualified_at as changed_at
+    from (
+        select
+            *,
+            min(qualified_at) over (
+                partition by contact order by stage_order desc
+                rows between unbounded preceding and 1 preceding
+            ) as higher_qualified_at
+        from (
+            select qualifications.*, stages.stage_name, stages.stage_order
+            from qualifications
+            inner join stages on qualifications.stage_id = stages.stage_id
+            qualify row_number() over (
+                partition by qualifications.contact, qualifications.stage_id
+                order by qualifications.qualified_at, qualifications.reason_rank,
+                    qualifications.event_id
+            ) = 1
+        )
+    )
+    where higher_qualified_at is null or qualified_at < higher_qualified_at
+),
+staged as (  -- per contact: the current stage (the highest entered) and recent qualification
+    select
+        contact,
+        arg_max(stage_id, stage_order) as stage_id,
+        arg_max(stage_name, stage_order) as stage_name,
+        max(stage_order) as stage_order,
+        bool_or(
+            (lower(stage_id) in ('mql', 'sql') or lower(stage_name) in ('mql', 'sql'))
+            and changed_at >= (select d30 from bounds)
+        ) as qualified_30
+    from stage_changes
+    group by contact
 ),
 manual as (  -- the seed's includes and excludes in effect, resolved to known contacts
     select distinct seed.segment_id, contacts.contact, lower(trim(seed.action)) as action
@@ -286,13 +498,30 @@ manual as (  -- the seed's includes and excludes in effect, resolved to known co
 ),
 by_filters as (
     select segment_id, contact
-    from contacts, bounds
+    from (
+        select contacts.*, staged.stage_id, staged.stage_name,
+            coalesce(staged.stage_order, 0) as stage_order,
+            coalesce(staged.qualified_30, false) as qualified_30
+        from contacts left join staged on contacts.contact = staged.contact
+    ), bounds
     cross join lateral (
         select 'email_dnc' as segment_id, is_dnc_email as matched
         union all select 'enterprise_contacts', company_id in (select company_id from large_companies)
         union all select 'frequent_visitors', page_hits_30 >= 10
         union all select 'hot_leads', points >= 40 and pricing_30
         union all select 'linkedin_responders', linkedin_90
+        union all select 'newly_qualified', qualified_30
+        union all select 'paid_search_first_touch',
+            lower(first_source) = 'google' and lower(first_medium) = 'cpc'
+        union all select 'sales_ready',
+            stage_order >= (
+                select max(stage_order) from rules.stages
+                where lower(stage_id) = 'mql' or lower(name) = 'mql'
+            )
+            and (not lower(stage_id) = 'customer' or stage_id is null)
+            and (not lower(stage_name) = 'customer' or stage_name is null)
+            and product_interest_30 >= 15
+            and last_active_at >= date_trunc('day', now_at - interval 14 day)
         union all select 'newsletter_engaged',
             lower(json_extract_string(custom_fields, '$.newsletter_optin')) = '1'
             and opened_30 and not is_dnc_email
