@@ -16,11 +16,23 @@ with rules as (
     from rules.point_rules
     where is_active
 ),
-events as (
-    select event_id, event_type, occurred_at, anonymous_id, contact_key, properties
+arrived as (  -- the events scoring and identity stitching read
+    select *
     from raw.events
     where event_type in (select event_type from rules)
        or event_type in ('manual_points', 'identify')
+),
+repeated_ids as (  -- event ids that arrived more than once (few): only those are ranked
+    select event_id from arrived group by event_id having count(*) > 1
+),
+events as (
+    select event_id, event_type, occurred_at, anonymous_id, contact_key, properties
+    from arrived
+    where event_id not in (select event_id from repeated_ids)
+    union all
+    select event_id, event_type, occurred_at, anonymous_id, contact_key, properties
+    from arrived
+    where event_id in (select event_id from repeated_ids)
     qualify row_number() over (
         partition by event_id order by _loaded_at, _source, _source_row
     ) = 1
