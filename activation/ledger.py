@@ -418,10 +418,10 @@ class Ledger:
                 self.con.rollback()
                 done = self.con.execute(
                     """select idempotency_key from sends inner join ledger_batch
-                       using (idempotency_key) where sends.state <> 'deferred' limit 1"""
-                ).fetchone()
+                       using (idempotency_key) where sends.state <> 'deferred'"""
+                ).fetchall()
                 raise RuntimeError(
-                    f"ledger: {done[0] if done else '?'} is already done; "
+                    f"ledger: {done[0][0] if done else '?'} is already done; "
                     "refusing to take it up again"
                 ) from None
             except BaseException:
