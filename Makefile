@@ -13,12 +13,13 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-packages demo test lint format clean
+.PHONY: help setup system-packages demo test bench lint format clean
 
 help:
 	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline, serve the dashboards"
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff check and format check"
+	@echo "make bench  the scale scenario (BENCH_SCALE contacts, default 100000); figures to bench/RESULTS.md"
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -49,6 +50,11 @@ demo: setup
 # the suite waits on dbt and server subprocesses, so two cores halve the wall time.
 test: setup
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# Not part of `make test`: the scale scenario, timed step by step (bench/scale.py).
+BENCH_SCALE ?= 100000
+bench: setup
+	$(BIN)/python bench/scale.py --contacts $(BENCH_SCALE)
 
 lint: setup
 	$(BIN)/ruff check .
