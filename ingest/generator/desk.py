@@ -1,0 +1,210 @@
+"""The marketing team's desk (issue 12): the integrations directory's sources.
+
+Written under ``landing/desk/<table>/`` (and two small files the desk needs elsewhere):
+
+* ``integration_proposals/proposals.csv``: Decidim's open-data export of proposals, flattened
+  (``id``, ``title/en``, ``state``, ``reference``, ``supports``, ``endorsements/total_count``,
+  ``comments``, ``followers``, ``published_at``, ``url``, ``category/name/en``);
+* ``integration_votes/votes.csv``: member supports of proposals (target = the proposal's
+  reference) and quarterly home-page votes (target = the integration's id) over the last four
+  quarters, with repeated votes and votes of non-members, as real exports have;
+* ``members/members.csv``: membership periods;
+* ``integrations/integrations.csv``: the catalog (licence, open source / partner / member
+  flags, maintainer, use-case score, last release, commit and content review);
+* ``contacts/integration-maintainers.csv``: the maintainers as contacts (the removal notice is
+  an email of the campaign engine, which writes to contacts);
+* ``catalogs/emails/desk-emails.csv``: the removal notice email.
+
+Small and fixed in size (a dozen integrations, 40 members), deterministic for a seed and an
+end date; the dates are relative to the end date so every quarter has votes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from ingest.generator import writer
+from ingest.home import Home
+
+# name, licence (None: closed source), partner, member project, use-case score, popularity,
+# days since the last release / commit (None: none), days since the content review
+INTEGRATIONS = (
+    ("Matrix bridge", "Apache-2.0", False, True, 5, 9, 20, 3, 40),
+    ("Nextcloud forms", "AGPL-3.0", False, True, 4, 8, 45, 12, 90),
+    ("OpenProject sync", "GPL-3.0", False, False, 4, 7, 60, 30, 200),
+    ("Zapier connector", None, True, False, 3, 7, 15, 5, 30),
+    ("Mattermost alerts", "MIT", False, False, 3, 6, 400, 390, 300),
+    ("Grafana panel", "AGPL-3.0", False, True, 2, 6, 100, 80, 60),
+    ("Salesforce sync", None, False, False, 5, 6, 10, 2, 20),
+    ("WordPress plugin", "GPL-2.0", False, False, 5, 5, 30, 10, 120),
+    ("Metabase cards", "AGPL-3.0", False, False, 2, 4, 500, 420, 500),
+    ("HubSpot import", None, True, False, 2, 3, 90, 40, 100),
+    ("Discourse badges", "GPL-2.0", False, True, 1, 3, 200, 150, 210),
+    ("Odoo contacts", "LGPL-3.0", False, False, 3, 2, 380, 370, 150),
+)
+# Proposals without a catalog entry yet: proposed, not (yet) eligible.
+EXTRA_PROPOSALS = (("Jitsi meetings", 4, 1), ("Telegram bot", 6, 0), ("Gitea webhooks", 2, 1))
+MEMBERS = 40
+GUESTS = 6
+NOTICE_EMAIL_ID = "integration_notice"
+CATEGORIES = ("Collaboration", "CRM", "Analytics", "Content")
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def _at(day: date, rng: np.random.Generator) -> datetime:
+    return datetime.combine(day, time(int(rng.integers(7, 21)), int(rng.integers(0, 60))))
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def frames(seed: int, end_date: date) -> dict[str, pl.DataFrame]:
+    """The desk's files as frames, keyed by their path under landing/."""
+    rng = np.random.default_rng([seed, 12])
+    today = end_date - timedelta(days=1)  # the last day of the window
+    fmt = "%Y-%m-%d %H:%M:%S"
+
+    # Members: most joined long ago; some left during the year, some joined during it.
+    members = []
+    for number in range(1, MEMBERS + 1):
+        since = today - timedelta(days=int(rng.integers(30, 900)))
+        until = None
+        if number % 9 == 0:
+            until = today - timedelta(days=int(rng.integers(20, 200)))
+            since = min(since, until - timedelta(days=60))
+        members.append(
+            {
+                "member_id": f"m{number:03d}",
+                "email": f"member{number:03d}@members.example.org",
+                "name": f"Member {number}",
+                "member_from": since.isoformat(),
+                "member_until": until.isoformat() if until else None,
+            }
+        )
+    member_ids = [m["member_id"] for m in members]
+    guests = [f"guest{n}" for n in range(1, GUESTS + 1)]
+
+    proposals, integrations, maintainers, votes = [], [], [], []
+    catalog = [(row, True) for row in INTEGRATIONS] + [
+        ((name, "MIT", False, False, 0, popularity, None, None, None), False)
+        for name, popularity, _ in EXTRA_PROPOSALS
+    ]
+    for number, (row, listed) in enumerate(catalog, start=1):
+        name, licence, partner, member, score, popularity, release, commit, review = row
+        slug = _slug(name)
+        published = today - timedelta(days=int(rng.integers(420, 700)))
+        reference = f"FH-PROP-{published:%Y-%m}-{number}"
+        supporters = list(rng.choice(member_ids, size=min(popularity, 9), replace=False))
+        if number == 9:  # one proposal supported by exactly 4 members: not eligible
+            supporters = supporters[:4]
+        supporters += list(rng.choice(guests, size=int(rng.integers(0, 3)), replace=False))
+        for voter in supporters:
+            # a member who joined later supports later, while a member
+            voted = published + timedelta(days=int(rng.integers(1, 60)))
+            votes.append({"voter": voter, "target": reference, "voted_at": _at(voted, rng)})
+        endorsed = 1 if listed or EXTRA_PROPOSALS[number - len(INTEGRATIONS) - 1][2] else 0
+        proposals.append(
+            {
+                "id": str(1000 + number),
+                "title/en": name,
+                "state": "accepted" if listed else "evaluating",
+                "reference": reference,
+                "supports": len(supporters),
+                "endorsements/total_count": endorsed,
+                "comments": int(rng.integers(0, 25)),
+                "followers": int(rng.integers(1, 40)),
+                "published_at": f"{published.isoformat()}T09:00:00+00:00",
+                "url": f"https://community.example.org/processes/integrations/f/7/proposals/"
+                f"{1000 + number}",
+                "category/name/en": CATEGORIES[number % len(CATEGORIES)],
+            }
+        )
+        if not listed:
+            continue
+        integration_id = f"int_{slug.replace('-', '_')}"
+        email = f"maintainer@{slug}.dev"
+        integrations.append(
+            {
+                "integration_id": integration_id,
+                "name": name,
+                "proposal_reference": reference,
+                "repository_url": f"https://git.example.org/{slug}" if licence else None,
+                "licence": licence or "proprietary",
+                "is_open_source": "true" if licence else "false",
+                "is_partner": "true" if partner else "false",
+                "is_member": "true" if member else "false",
+                "maintainer_email": email,
+                "use_case_score": score,
+                "last_release_date": (today - timedelta(days=release)).isoformat(),
+                "last_commit_date": (today - timedelta(days=commit)).isoformat(),
+                "last_content_review_date": (today - timedelta(days=review)).isoformat(),
+            }
+        )
+        first, _, last = name.partition(" ")
+        maintainers.append(
+            {"email": email, "firstname": first, "lastname": "maintainers", "company": name}
+        )
+
+    # Quarterly home-page votes over the last four quarters: each member votes for up to
+    # three integrations, more often for popular ones; some vote twice, guests vote too.
+    weights = np.array([row[5] for row in INTEGRATIONS], dtype=float)
+    ids = [i["integration_id"] for i in integrations]
+    start = _quarter_start(today)
+    quarters = []
+    for _ in range(4):
+        quarters.insert(0, start)
+        start = _quarter_start(start - timedelta(days=1))
+    for q_start in quarters:
+        q_end = min(_quarter_start(q_start + timedelta(days=95)) - timedelta(days=1), today)
+        span = (q_end - q_start).days + 1
+        shift = rng.permutation(len(ids))[:3]  # the quarter's own favourites
+        quarter_weights = weights.copy()
+        quarter_weights[shift] += 3
+        quarter_weights /= quarter_weights.sum()
+        for voter in member_ids + guests:
+            if rng.random() < 0.2:
+                continue
+            picks = rng.choice(
+                len(ids), size=int(rng.integers(1, 4)), replace=False, p=quarter_weights
+            )
+            for pick in picks:
+                day = q_start + timedelta(days=int(rng.integers(0, span)))
+                votes.append({"voter": voter, "target": ids[pick], "voted_at": _at(day, rng)})
+                if rng.random() < 0.08:  # the same vote again: counts once
+                    votes.append({"voter": voter, "target": ids[pick], "voted_at": _at(day, rng)})
+
+    votes.sort(key=lambda v: (v["voted_at"], v["voter"], v["target"]))
+    vote_frame = pl.DataFrame(votes).with_columns(pl.col("voted_at").dt.strftime(fmt))
+    email = {
+        "id": NOTICE_EMAIL_ID,
+        "name": "Integration removal notice",
+        "subject": "Your integration will leave the directory unless it is updated",
+        "email_type": "template",
+        "category": "integrations",
+        "from_address": "community@example-saas.com",
+        "published": 1,
+        "created_at": (today - timedelta(days=400)).isoformat() + " 00:00:00",
+    }
+    return {
+        "desk/integration_proposals/proposals.csv": pl.DataFrame(proposals),
+        "desk/integration_votes/votes.csv": vote_frame,
+        "desk/members/members.csv": pl.DataFrame(members),
+        "desk/integrations/integrations.csv": pl.DataFrame(integrations),
+        "contacts/integration-maintainers.csv": pl.DataFrame(maintainers),
+        "catalogs/emails/desk-emails.csv": pl.DataFrame([email]),
+    }
+
+
+def write(home: Home, seed: int, end_date: date, staging: Path) -> list[Path]:
+    written = []
+    for relative, frame in frames(seed, end_date).items():
+        written.append(writer.write_csv(frame, home.landing / relative, staging))
+    return written
