@@ -75,7 +75,10 @@ def frames(seed: int, end_date: date) -> dict[str, pl.DataFrame]:
     # Members: most joined long ago; some left during the year, some joined during it.
     members = []
     for number in range(1, MEMBERS + 1):
-        since = today - timedelta(days=int(rng.integers(30, 900)))
+        recent = number % 7 == 0  # a few joined during the last year
+        since = today - timedelta(
+            days=int(rng.integers(30, 300) if recent else rng.integers(500, 900))
+        )
         until = None
         if number % 9 == 0:
             until = today - timedelta(days=int(rng.integers(20, 200)))
@@ -90,6 +93,7 @@ def frames(seed: int, end_date: date) -> dict[str, pl.DataFrame]:
             }
         )
     member_ids = [m["member_id"] for m in members]
+    joined = {m["member_id"]: date.fromisoformat(m["member_from"]) for m in members}
     guests = [f"guest{n}" for n in range(1, GUESTS + 1)]
 
     proposals, integrations, maintainers, votes = [], [], [], []
@@ -100,15 +104,17 @@ def frames(seed: int, end_date: date) -> dict[str, pl.DataFrame]:
     for number, (row, listed) in enumerate(catalog, start=1):
         name, licence, partner, member, score, popularity, release, commit, review = row
         slug = _slug(name)
-        published = today - timedelta(days=int(rng.integers(420, 700)))
+        published = today - timedelta(days=int(rng.integers(330, 450)))
         reference = f"FH-PROP-{published:%Y-%m}-{number}"
         supporters = list(rng.choice(member_ids, size=min(popularity, 9), replace=False))
         if number == 9:  # one proposal supported by exactly 4 members: not eligible
             supporters = supporters[:4]
         supporters += list(rng.choice(guests, size=int(rng.integers(0, 3)), replace=False))
         for voter in supporters:
-            # a member who joined later supports later, while a member
+            # a member who joined after the proposal supports it once a member (one who
+            # has left since supported it after leaving: a non-member's vote)
             voted = published + timedelta(days=int(rng.integers(1, 60)))
+            voted = max(voted, joined.get(voter, voted) + timedelta(days=1))
             votes.append({"voter": voter, "target": reference, "voted_at": _at(voted, rng)})
         endorsed = 1 if listed or EXTRA_PROPOSALS[number - len(INTEGRATIONS) - 1][2] else 0
         proposals.append(
