@@ -34,6 +34,9 @@ SECTIONS = {
     "Scoring": [
         ("points_stages", "Points & stages", ":material/leaderboard:"),
     ],
+    "Desk": [
+        ("integrations", "Integrations", ":material/extension:"),
+    ],
     "Analysis": [
         ("reports", "Reports", ":material/query_stats:"),
         ("pipeline_health", "Pipeline health", ":material/monitor_heart:"),
