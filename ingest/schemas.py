@@ -380,9 +380,42 @@ INTEGRATIONS = TableSchema(
     },
 )
 
+# Social monitoring: posts that mention the product or carry its hashtags (JSON lines from a
+# listening tool). `hashtags` is kept as text: a JSON array or a delimited list, split in dbt.
+SOCIAL_MENTIONS = TableSchema(
+    table="social_mentions",
+    fields=(
+        Field("platform", required=True),
+        Field("post_id", required=True),
+        Field("author_handle", required=True),
+        Field("author_name"),
+        Field("text"),
+        Field("hashtags"),
+        Field("posted_at", "timestamp", required=True, in_time_window=True),
+        Field("url"),
+        Field("attributes", "json"),
+    ),
+    extras_field="attributes",
+    aliases={
+        "network": "platform",
+        "id": "post_id",
+        "handle": "author_handle",
+        "username": "author_handle",
+        "screen_name": "author_handle",
+        "author": "author_handle",
+        "name": "author_name",
+        "content": "text",
+        "body": "text",
+        "tags": "hashtags",
+        "created_at": "posted_at",
+        "timestamp": "posted_at",
+        "link": "url",
+    },
+)
+
 DESK_TABLES: dict[str, TableSchema] = {
     schema.table: schema
-    for schema in (INTEGRATION_PROPOSALS, INTEGRATION_VOTES, MEMBERS, INTEGRATIONS)
+    for schema in (INTEGRATION_PROPOSALS, INTEGRATION_VOTES, MEMBERS, INTEGRATIONS, SOCIAL_MENTIONS)
 }
 
 TABLES: dict[str, TableSchema] = {

@@ -13,7 +13,12 @@ Written under ``landing/desk/<table>/`` (and two small files the desk needs else
   flags, maintainer, use-case score, last release, commit and content review);
 * ``contacts/integration-maintainers.csv``: the maintainers as contacts (the removal notice is
   an email of the campaign engine, which writes to contacts);
-* ``catalogs/emails/desk-emails.csv``: the removal notice email.
+* ``catalogs/emails/desk-emails.csv``: the removal notice email;
+* ``desk/social_mentions/mentions.jsonl``: posts mentioning the product or carrying its
+  hashtags, by maintainers (known by their twitter handle) and by strangers;
+* ``events/desk-notices.jsonl``: the removal notices earlier activation runs sent (the
+  ``email_sent`` events the campaign engine writes back), so the demo shows every state: one
+  stale integration's notice is past the notice period (removed), one is within it.
 
 Small and fixed in size (a dozen integrations, 40 members), deterministic for a seed and an
 end date; the dates are relative to the end date so every quarter has votes.
@@ -156,7 +161,13 @@ def frames(seed: int, end_date: date) -> dict[str, pl.DataFrame]:
         )
         first, _, last = name.partition(" ")
         maintainers.append(
-            {"email": email, "firstname": first, "lastname": "maintainers", "company": name}
+            {
+                "email": email,
+                "firstname": first,
+                "lastname": "maintainers",
+                "company": name,
+                "twitter": f"@{slug.replace('-', '_')}_dev",
+            }
         )
 
     # Quarterly home-page votes over the last four quarters: each member votes for up to
@@ -209,8 +220,80 @@ def frames(seed: int, end_date: date) -> dict[str, pl.DataFrame]:
     }
 
 
-def write(home: Home, seed: int, end_date: date, staging: Path) -> list[Path]:
+# (integration, days before the end the notice was sent): Metabase cards has been at risk for
+# 55 days, noticed 35 days ago → removed; Mattermost alerts at risk for 25 days, noticed 10 days
+# ago → notice sent. Odoo contacts (at risk for 5 days) has had none: the campaign sends it.
+EARLIER_NOTICES = (("Metabase cards", 35), ("Mattermost alerts", 10))
+
+
+def notices(end_date: date) -> pl.DataFrame:
+    rows = []
+    for name, days in EARLIER_NOTICES:
+        sent = datetime.combine(end_date - timedelta(days=days), time(9, 0))
+        key = f"integration_removal_notice:{_slug(name)}"
+        rows.append(
+            {
+                "event_id": f"act:{key}:email_sent",
+                "event_type": "email_sent",
+                "occurred_at": sent.isoformat() + "Z",
+                "contact_key": f"maintainer@{_slug(name)}.dev",
+                "properties": {
+                    "campaign_id": "integration_removal_notice",
+                    "step_id": "removal_notice",
+                    "email_id": NOTICE_EMAIL_ID,
+                },
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+# Social monitoring: people who post about the product. Maintainers (known by their twitter
+# handle) and a few strangers, who post more than once (each becomes one contact).
+STRANGERS = ("ada_codes", "growthgeek", "oss_marketer", "dataduck", "campaignqueen")
+HASHTAGS = ("funnelhouse", "opensourcemarketing", "martech", "duckdb", "dbt")
+PLATFORMS = ("twitter", "twitter", "twitter", "mastodon", "linkedin")
+
+
+def mentions(seed: int, end_date: date, days: int) -> pl.DataFrame:
+    rng = np.random.default_rng([seed, 13])
+    maintainers = [f"{_slug(row[0]).replace('-', '_')}_dev" for row in INTEGRATIONS]
+    authors = [(h, "twitter", f"{h.split('_')[0].title()} maintainers") for h in maintainers]
+    authors += [(h, PLATFORMS[i % len(PLATFORMS)], h.title()) for i, h in enumerate(STRANGERS)]
+    span = max(1, min(days, 90))
+    rows = []
+    for number in range(40):
+        handle, platform, name = authors[int(rng.integers(0, len(authors)))]
+        tags = list(rng.choice(HASHTAGS, size=int(rng.integers(0, 3)), replace=False))
+        mention = rng.random() < 0.5
+        text = (
+            "Loving @funnelhouse for our campaigns"
+            if mention
+            else "Marketing data, warehouse-first"
+        ) + "".join(f" #{t}" for t in tags)
+        posted = datetime.combine(end_date, time(0)) - timedelta(
+            days=int(rng.integers(1, span + 1)), minutes=int(rng.integers(0, 1440))
+        )
+        rows.append(
+            {
+                "platform": platform,
+                "post_id": f"{platform}-{seed}-{number}",
+                "author_handle": "@" + handle if rng.random() < 0.5 else handle,
+                "author_name": name,
+                "text": text,
+                "hashtags": tags,
+                "posted_at": posted.isoformat() + "Z",
+                "url": f"https://{platform}.example/{handle}/{number}",
+            }
+        )
+    return pl.DataFrame(rows, schema_overrides={"hashtags": pl.List(pl.String)})
+
+
+def write(home: Home, seed: int, end_date: date, staging: Path, days: int = 90) -> list[Path]:
     written = []
     for relative, frame in frames(seed, end_date).items():
         written.append(writer.write_csv(frame, home.landing / relative, staging))
+    path = home.landing / "events" / "desk-notices.jsonl"
+    written.append(writer.write_ndjson([notices(end_date)], path, staging))
+    path = home.landing / "desk" / "social_mentions" / "mentions.jsonl"
+    written.append(writer.write_ndjson([mentions(seed, end_date, days)], path, staging))
     return written
