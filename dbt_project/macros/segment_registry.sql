@@ -23,6 +23,7 @@
     -- depends_on: {{ ref('seg_reengagement') }}
     -- depends_on: {{ ref('seg_sales_ready') }}
     -- depends_on: {{ ref('seg_signup_anniversary') }}
+    -- depends_on: {{ ref('seg_social_mentioners') }}
     -- depends_on: {{ ref('seg_uk_de_new') }}
     -- depends_on: {{ ref('seg_webinar_registrants') }}
 {%- endmacro %}
