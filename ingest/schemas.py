@@ -413,9 +413,82 @@ SOCIAL_MENTIONS = TableSchema(
     },
 )
 
+# Channel scorecards: Google Search Console's performance export (one row per day, query and
+# page; `ctr` is kept as exported text, "3.5%" or 0.035, and recomputed from clicks and
+# impressions) and social analytics per post and day (a row without post_id: the account).
+SEARCH_CONSOLE = TableSchema(
+    table="search_console",
+    fields=(
+        Field("date", "timestamp", required=True, in_time_window=True),
+        Field("query", required=True),
+        Field("page"),
+        Field("clicks", "int", required=True),
+        Field("impressions", "int", required=True),
+        Field("ctr"),
+        Field("position", "float"),
+        Field("attributes", "json"),
+    ),
+    rules=(
+        RowRule(("clicks", "impressions"), _not_negative("clicks", "impressions"), "negative"),
+        RowRule(
+            ("clicks", "impressions"),
+            lambda: pl.col("clicks") <= pl.col("impressions"),
+            "more clicks than impressions",
+        ),
+        RowRule(
+            ("position",),
+            lambda: pl.col("position").is_null() | (pl.col("position") >= 1),
+            "position below 1",
+        ),
+    ),
+    extras_field="attributes",
+    aliases={
+        "day": "date",
+        "top_queries": "query",
+        "queries": "query",
+        "search_query": "query",
+        "top_pages": "page",
+        "landing_page": "page",
+        "url": "page",
+        "average_position": "position",
+        "avg_position": "position",
+        "url_clicks": "clicks",
+    },
+)
+
+SOCIAL_ANALYTICS = TableSchema(
+    table="social_analytics",
+    fields=(
+        Field("platform", required=True),
+        Field("date", "timestamp", required=True, in_time_window=True),
+        Field("post_id"),
+        Field("followers", "int"),
+        Field("impressions", "int"),
+        Field("engagements", "int"),
+        Field("attributes", "json"),
+    ),
+    rules=(
+        RowRule(
+            ("followers", "impressions", "engagements"),
+            _not_negative("followers", "impressions", "engagements"),
+            "counts must not be negative",
+        ),
+    ),
+    extras_field="attributes",
+    aliases={"network": "platform", "day": "date", "post": "post_id", "id": "post_id"},
+)
+
 DESK_TABLES: dict[str, TableSchema] = {
     schema.table: schema
-    for schema in (INTEGRATION_PROPOSALS, INTEGRATION_VOTES, MEMBERS, INTEGRATIONS, SOCIAL_MENTIONS)
+    for schema in (
+        INTEGRATION_PROPOSALS,
+        INTEGRATION_VOTES,
+        MEMBERS,
+        INTEGRATIONS,
+        SOCIAL_MENTIONS,
+        SEARCH_CONSOLE,
+        SOCIAL_ANALYTICS,
+    )
 }
 
 TABLES: dict[str, TableSchema] = {

@@ -11,6 +11,10 @@ SETTINGS = {
     "at_risk_after_days",
     "notice_period_days",
     "max_use_case_score",
+    "seo_min_impressions",
+    "seo_max_ctr_percent",
+    "seo_position_from",
+    "seo_position_to",
 }
 
 

@@ -16,6 +16,10 @@ Written under ``landing/desk/<table>/`` (and two small files the desk needs else
 * ``catalogs/emails/desk-emails.csv``: the removal notice email;
 * ``desk/social_mentions/mentions.jsonl``: posts mentioning the product or carrying its
   hashtags, by maintainers (known by their twitter handle) and by strangers;
+* ``desk/search_console/search_console.csv`` (Google Search Console's performance export:
+  date, query, page, clicks, impressions, ctr, position) and
+  ``desk/social_analytics/social_analytics.csv`` (per platform and day, and per post:
+  followers, impressions, engagements) over the last 200 days;
 * ``events/desk-notices.jsonl``: the removal notices earlier activation runs sent (the
   ``email_sent`` events the campaign engine writes back), so the demo shows every state: one
   stale integration's notice is past the notice period (removed), one is within it.
@@ -288,12 +292,92 @@ def mentions(seed: int, end_date: date, days: int) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides={"hashtags": pl.List(pl.String)})
 
 
+# Search Console: (query, page, daily impressions, click-through rate, position).
+QUERIES = (
+    ("marketing automation", "/", 120, 0.04, 8.5),
+    ("open source marketing automation", "/", 60, 0.12, 3.2),
+    ("mautic alternative", "/features", 45, 0.09, 5.1),
+    ("lead scoring model", "/blog/lead-scoring-model", 80, 0.015, 11.0),
+    ("what is marketing automation", "/blog/what-is-marketing-automation", 150, 0.01, 14.2),
+    ("email deliverability checklist", "/blog/email-deliverability-checklist", 40, 0.05, 6.8),
+    ("marketing automation pricing", "/pricing", 25, 0.2, 2.1),
+    ("duckdb marketing", "/blog/what-is-marketing-automation", 8, 0.0, 24.0),
+    ("funnelhouse", "/", 30, 0.5, 1.1),
+)
+SOCIAL_ACCOUNTS = (("twitter", 2400, 4), ("linkedin", 1300, 6), ("mastodon", 600, 2))
+SCORECARD_DAYS = 200  # two quarters and more, whatever the window: quarter-over-quarter
+
+
+def search_console(seed: int, end_date: date) -> pl.DataFrame:
+    rng = np.random.default_rng([seed, 14])
+    rows = []
+    for back in range(SCORECARD_DAYS, 0, -1):
+        day = end_date - timedelta(days=back)
+        trend = 1 + (SCORECARD_DAYS - back) / SCORECARD_DAYS  # growing traffic
+        for query, page, impressions, ctr, position in QUERIES:
+            shown = int(rng.poisson(impressions * trend))
+            if shown == 0:
+                continue
+            clicks = int(rng.binomial(shown, ctr))
+            rows.append(
+                {
+                    "date": day.isoformat(),
+                    "query": query,
+                    "page": f"https://example-saas.com{page}",
+                    "clicks": clicks,
+                    "impressions": shown,
+                    "ctr": f"{100 * clicks / shown:.2f}%",
+                    "position": round(max(1.0, position + rng.normal(0, 0.8)), 1),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def social_analytics(seed: int, end_date: date) -> pl.DataFrame:
+    rng = np.random.default_rng([seed, 15])
+    rows = []
+    for platform, followers, posts_per_week in SOCIAL_ACCOUNTS:
+        count = followers
+        for back in range(SCORECARD_DAYS, 0, -1):
+            day = end_date - timedelta(days=back)
+            count += int(rng.integers(-2, 8))
+            rows.append(
+                {
+                    "platform": platform,
+                    "date": day.isoformat(),
+                    "post_id": None,
+                    "followers": count,
+                    "impressions": int(rng.poisson(count * 0.05)),
+                    "engagements": int(rng.poisson(count * 0.002)),
+                }
+            )
+            if rng.random() < posts_per_week / 7:
+                impressions = int(rng.poisson(count * 0.4))
+                rows.append(
+                    {
+                        "platform": platform,
+                        "date": day.isoformat(),
+                        "post_id": f"{platform}-{day:%Y%m%d}",
+                        "followers": count,
+                        "impressions": impressions,
+                        "engagements": int(rng.binomial(impressions, 0.03)),
+                    }
+                )
+    return pl.DataFrame(rows, schema_overrides={"post_id": pl.String})
+
+
 def write(home: Home, seed: int, end_date: date, staging: Path, days: int = 90) -> list[Path]:
     written = []
     for relative, frame in frames(seed, end_date).items():
         written.append(writer.write_csv(frame, home.landing / relative, staging))
     path = home.landing / "events" / "desk-notices.jsonl"
     written.append(writer.write_ndjson([notices(end_date)], path, staging))
+    for folder, frame in (
+        ("search_console", search_console(seed, end_date)),
+        ("social_analytics", social_analytics(seed, end_date)),
+    ):
+        path = home.landing / "desk" / folder / f"{folder}.csv"
+        written.append(writer.write_csv(frame, path, staging))
     path = home.landing / "desk" / "social_mentions" / "mentions.jsonl"
     written.append(writer.write_ndjson([mentions(seed, end_date, days)], path, staging))
     return written
