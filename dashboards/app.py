@@ -36,6 +36,7 @@ SECTIONS = {
     ],
     "Desk": [
         ("integrations", "Integrations", ":material/extension:"),
+        ("team_scorecard", "Team scorecard", ":material/scoreboard:"),
     ],
     "Analysis": [
         ("reports", "Reports", ":material/query_stats:"),

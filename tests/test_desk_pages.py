@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +23,12 @@ def app(built_home: Home, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def warehouse(home: Home, sql: str, params: list) -> list[tuple]:
+    """A direct query on the home's build warehouse (raw tables and models)."""
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
@@ -95,3 +102,51 @@ def test_integrations_page_shows_the_ranking_funnel_votes_and_maintenance(app, b
             [quarters[1]],
         )[0]
         assert len(tables(app)[0]) == count
+
+
+def test_team_scorecard_page_equals_direct_queries(app, built_home):
+    open_page(app, "team_scorecard")
+    assert app.title[0].value == "Team scorecard"
+    quarters = [
+        q
+        for (q,) in published(
+            built_home, "select distinct quarter from reports.rpt_team_scorecard order by 1 desc"
+        )
+    ]
+    quarter = quarters[0]
+    assert app.selectbox("scorecard_quarter").value == quarter
+    # the figures against direct queries on what ingest loaded (the build's warehouse)
+    clicks, impressions = warehouse(
+        built_home,
+        "select sum(clicks), sum(impressions) from raw.search_console "
+        "where extract(year from date) || '-Q' || extract(quarter from date) = ?",
+        [quarter],
+    )[0]
+    assert metric(app, "Clicks") == f"{clicks:,}"
+    assert metric(app, "Impressions") == f"{impressions:,}"  # SEO's tile comes before social's
+    (page_views,) = warehouse(
+        built_home,
+        "select count(*) from marts.fct_events where event_type = 'page_hit' "
+        "and extract(year from occurred_on) || '-Q' || extract(quarter from occurred_on) = ?",
+        [quarter],
+    )[0]
+    assert metric(app, "Page views") == f"{page_views:,}"
+    followers = warehouse(
+        built_home,
+        "select sum(followers) from raw.social_analytics where post_id is null and date = ("
+        "select max(date) from raw.social_analytics where "
+        "extract(year from date) || '-Q' || extract(quarter from date) = ?)",
+        [quarter],
+    )[0][0]
+    assert metric(app, "Followers") == f"{followers:,}"
+    # tables: content, SEO opportunities, social platforms and posts, newsletter issues
+    content, opportunities, platforms, posts, issues = tables(app)
+    assert len(platforms) == 3
+    (expected,) = published(
+        built_home,
+        "select count(*) from reports.rpt_seo_queries where quarter = ? "
+        "and (is_low_ctr or is_striking_distance)",
+        [quarter],
+    )[0]
+    assert len(opportunities) == expected
+    assert len(app.get("plotly_chart")) == 1
