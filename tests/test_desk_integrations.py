@@ -305,5 +305,18 @@ def test_removal_notice_is_sent_once_per_episode_and_moves_the_state_on(tmp_path
         build(home, dbt_worker, t0 + timedelta(days=30))
         assert maintenance(home) == ("active", None, None)
         assert len(smtp.by_recipient()["stale@maint.dev"]) == 1
+
+        # a year later with no update since: a new at-risk episode, and one new notice
+        # (campaign entry 2, a new idempotency key), again only once
+        later = updated + timedelta(days=366)
+        build(home, dbt_worker, later)
+        assert maintenance(home) == ("at risk", None, None)
+        second = activate(home, settings=settings, now=later)
+        assert [(r.contact_key, r.step_id) for r in second.sent] == [
+            ("stale@maint.dev", "removal_notice")
+        ]
+        assert second.sent[0].idempotency_key != first.sent[0].idempotency_key
+        assert activate(home, settings=settings, now=later + timedelta(minutes=15)).sent == []
+        assert len(smtp.by_recipient()["stale@maint.dev"]) == 2
     finally:
         smtp.stop()
