@@ -30,6 +30,7 @@ LABELS = {
     "follower_growth": "Follower growth",
     "engagements": "Engagements",
     "engagement_rate": "Engagement rate",
+    "mentions": "Mentions",
     "issues": "Issues sent",
     "recipients": "Recipients",
     "open_rate": "Open rate",

@@ -52,6 +52,9 @@ social as (
         from {{ ref('rpt_social_platforms') }}
         group by quarter
     ) unpivot (value for kpi in (followers, follower_growth, impressions, engagements, engagement_rate))
+    union all
+    select {{ q('posted_at') }}, 'mentions', count(*)
+    from {{ ref('fct_social_mentions') }} group by 1
 ),
 
 newsletter as (
