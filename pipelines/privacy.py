@@ -531,7 +531,7 @@ def _rebuild(home: Home, person: Person, held_before, report: ForgetReport, say)
     report.build_ok = result.returncode == 0
     if report.build_ok:
         say(f"dbt build succeeded ({seconds:.0f} s); publishing")
-        publish(home)
+        publish(home, full=True)  # a fresh file: no deleted values left in free blocks
     else:
         report.notes += _dbt_failures(home)
         report.notes.append(

@@ -22,6 +22,7 @@
     materialized='incremental',
     unique_key='contact_id',
     incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
     post_hook="delete from {{ this }} where entry_type = 'reset'",
 ) }}
 
@@ -239,7 +240,8 @@ select
     ledger.event_id,
     ledger.decayed_ledger_id,
     ledger.loaded_at,
-    rules_version.rules_version
+    rules_version.rules_version,
+    {{ build_time() }} as built_at
 from ledger
 cross join rules_version
 {% if is_incremental() %}
@@ -258,7 +260,8 @@ select
     cast(null as {{ dbt.type_string() }}) as event_id,
     cast(null as {{ dbt.type_string() }}) as decayed_ledger_id,
     cast(null as {{ dbt.type_timestamp() }}) as loaded_at,
-    rules_version.rules_version
+    rules_version.rules_version,
+    {{ build_time() }} as built_at
 from rescored_contacts
 cross join rules_version
 where not exists (

@@ -4,7 +4,7 @@
 -- Incremental: visitors with new page hits since the last build (minus a lookback) have all
 -- their sessions rebuilt, since a late hit can join or split sessions.
 -- depends_on: {{ ref('int_identity_links') }}
-{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}
 {% set since %}{{ loaded_watermark() }}{% endset %}
@@ -146,7 +146,8 @@ select
     landing.utm_campaign as campaign,
     landing.utm_term as term,
     landing.utm_content as content,
-    landing.loaded_at
+    landing.loaded_at,
+    {{ build_time() }} as built_at
 from landing
 inner join exits
     on landing.anonymous_id = exits.anonymous_id and landing.session_number = exits.session_number
