@@ -87,12 +87,35 @@ kpis as (
     select quarter, 'newsletter', kpi, cast(value as double) from newsletter
 ),
 
+-- Every KPI of a section in every quarter the section has data for: a count with no rows
+-- that quarter is 0 (no unsubscribes), a rate or an average stays null.
+grid as (
+    select section_quarters.quarter, section_quarters.section, section_kpis.kpi
+    from (select distinct quarter, section from kpis) as section_quarters
+    inner join (select distinct section, kpi from kpis) as section_kpis
+        on section_quarters.section = section_kpis.section
+),
+
 numbered as (
     select
-        *,
-        cast(left(quarter, 4) as integer) * 4 + cast(right(quarter, 1) as integer)
+        grid.quarter,
+        grid.section,
+        grid.kpi,
+        case
+            when kpis.value is not null then kpis.value
+            when grid.kpi in (
+                'ctr', 'avg_position', 'avg_engaged_seconds', 'engagement_rate', 'open_rate',
+                'click_rate', 'followers'
+            ) then null
+            else 0
+        end as value,
+        cast(left(grid.quarter, 4) as integer) * 4 + cast(right(grid.quarter, 1) as integer)
             as quarter_number
-    from kpis
+    from grid
+    left join kpis
+        on grid.quarter = kpis.quarter
+        and grid.section = kpis.section
+        and grid.kpi = kpis.kpi
 )
 
 select
