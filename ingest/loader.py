@@ -36,7 +36,7 @@ class LandingFile:
     path: Path
     relative: str  # path under landing/, the file's name in the ledger and in _source
     kind: str
-    catalog: str | None = None
+    catalog: str | None = None  # the subfolder of catalogs/ or desk/
 
 
 @dataclass
@@ -70,7 +70,8 @@ def landing_files(home: Home) -> Iterator[LandingFile]:
         if any(part.startswith(".") for part in relative.parts) or path.stem.upper() == "README":
             continue
         kind = relative.parts[0] if len(relative.parts) > 1 else ""
-        catalog = relative.parts[1] if kind == "catalogs" and len(relative.parts) > 2 else None
+        nested = kind in ("catalogs", "desk") and len(relative.parts) > 2
+        catalog = relative.parts[1] if nested else None
         yield LandingFile(path, relative.as_posix(), kind, catalog)
 
 
@@ -248,6 +249,10 @@ def _check_placement(landing_file: LandingFile) -> None:
         if landing_file.catalog is None:
             raise UnreadableFile("catalog files go under landing/catalogs/<catalog name>/")
         target_schema("catalogs", landing_file.catalog)  # raises for an unknown catalog
+    if landing_file.kind == "desk":
+        if landing_file.catalog is None:
+            raise UnreadableFile("desk files go under landing/desk/<table>/")
+        target_schema("desk", landing_file.catalog)  # raises for an unknown folder
 
 
 def _finish(con, load_id: str, report: FileReport) -> None:
