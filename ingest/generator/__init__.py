@@ -77,7 +77,8 @@ def generate(
         path = root.landing_dir("catalogs", name) / f"{name}.csv"
         summary.files.append(writer.write_csv(frame, path, staging))
         summary.catalog_rows[name] = frame.height
-    summary.files += desk.write(root, seed, end_date, staging, days)  # the desk (issue 12)
+    desk_files, summary.desk_rows = desk.write(root, seed, end_date, staging, days)
+    summary.files += desk_files
 
     results, done = [], 0
     for result in _chunks(plan, root, staging, workers):  # in the order they finish

@@ -171,6 +171,8 @@ def frames(seed: int, end_date: date) -> dict[str, pl.DataFrame]:
                 "lastname": "maintainers",
                 "company": name,
                 "twitter": f"@{slug.replace('-', '_')}_dev",
+                # a contact export says when each was added: growth reports count them then
+                "date_added": f"{today - timedelta(days=400):%Y-%m-%d} 09:00:00",
             }
         )
 
@@ -366,12 +368,22 @@ def social_analytics(seed: int, end_date: date) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides={"post_id": pl.String})
 
 
-def write(home: Home, seed: int, end_date: date, staging: Path, days: int = 90) -> list[Path]:
+def write(
+    home: Home, seed: int, end_date: date, staging: Path, days: int = 90
+) -> tuple[list[Path], dict[str, int]]:
+    """Writes the desk's files; returns them and the rows they add to the shared sources
+    (raw.contacts, the email catalog, events by type), which the summary counts."""
     written = []
+    shared = {}
     for relative, frame in frames(seed, end_date).items():
         written.append(writer.write_csv(frame, home.landing / relative, staging))
+        if not relative.startswith("desk/"):
+            shared[relative.split("/")[-2]] = frame.height  # contacts, emails
     path = home.landing / "events" / "desk-notices.jsonl"
-    written.append(writer.write_ndjson([notices(end_date)], path, staging))
+    notice_events = notices(end_date)
+    written.append(writer.write_ndjson([notice_events], path, staging))
+    for event_type, count in notice_events["event_type"].value_counts().iter_rows():
+        shared[f"events:{event_type}"] = count
     for folder, frame in (
         ("search_console", search_console(seed, end_date)),
         ("social_analytics", social_analytics(seed, end_date)),
@@ -380,4 +392,4 @@ def write(home: Home, seed: int, end_date: date, staging: Path, days: int = 90) 
         written.append(writer.write_csv(frame, path, staging))
     path = home.landing / "desk" / "social_mentions" / "mentions.jsonl"
     written.append(writer.write_ndjson([mentions(seed, end_date, days)], path, staging))
-    return written
+    return written, shared
