@@ -88,6 +88,7 @@ WEBHOOK_CONTACT_FIELDS = (
     "preferred_channel",
 )
 CHANNELS = {"email": SmtpChannel, "sms": SmsChannel, "webhook": WebhookChannel}
+DECISIONS_PER_TRANSACTION = 5_000
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,12 @@ class _Run:
             for done, (row, existing) in enumerate(todo, start=1):
                 contact = due.contacts.get(row["contact_id"])
                 self._one(row, contact, existing)
-                if len(self.decisions) + len(self.claims) >= self.settings.activation_batch_size:
+                # A batch is bounded by its claims (what a crash can leave unsettled); decisions
+                # send nothing, so they wait for a batch longer (thousands per transaction).
+                if (
+                    len(self.claims) >= self.settings.activation_batch_size
+                    or len(self.decisions) >= DECISIONS_PER_TRANSACTION
+                ):
                     self._flush()
                 if self.progress:
                     self.progress(done, len(todo))

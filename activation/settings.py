@@ -110,7 +110,7 @@ class ActivationSettings(EnvSettings):
     activation_batch_size: int = Field(
         100,
         ge=1,
-        description="Queue rows per ledger transaction: a batch's claims are committed before "
+        description="Messages per ledger transaction: a batch's claims are committed before "
         "any of its messages is sent, its outcomes after (1: a commit per message).",
     )
     activation_lock_timeout_seconds: float = Field(
