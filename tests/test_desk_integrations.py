@@ -21,7 +21,7 @@ supports, at risk after 365 days, notice period 30 days):
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -34,28 +34,11 @@ from ingest.campaigns import load_campaign_tables
 from ingest.home import Home
 from ingest.loader import ingest
 from pipelines.dbt_project import DBT_PROJECT_DIR
-from pipelines.publish import publish
+from tests.campaign_loop import build_at, wednesday
 from tests.conftest import published, query
 
 CAMPAIGNS = DBT_PROJECT_DIR / "campaigns"
 DESK = ("+rpt_integrations_homepage", "+rpt_integrations_maintenance", "+rpt_integration_proposals")
-# The loop: the desk, the campaign models and the email sends, without dbt's tests.
-LOOP = (
-    "--select",
-    *DESK,
-    "+activation_queue",
-    "+campaign_contact_state",
-    "+fct_email_sends",
-    "--exclude",
-    "resource_type:test",
-    "resource_type:unit_test",
-)
-
-
-def day_zero() -> datetime:
-    day = datetime.now(UTC).replace(tzinfo=None, hour=10, minute=0, second=0, microsecond=0)
-    day -= timedelta(days=3)
-    return day - timedelta(days=(day.weekday() - 2) % 7)
 
 
 def write(path: Path, text: str) -> None:
@@ -143,7 +126,7 @@ def story(home: Home, t0: datetime) -> None:
 
 
 def test_bad_desk_rows_are_quarantined_with_file_row_field_and_reason(home):
-    story(home, day_zero())
+    story(home, wednesday(days_ago=3))
     reports = {r.file: r for r in ingest(home)}
     assert all(r.reconciles and r.status == "loaded" for r in reports.values())
     rows = query(
@@ -177,7 +160,7 @@ def test_bad_desk_rows_are_quarantined_with_file_row_field_and_reason(home):
 def story_home(tmp_path_factory, dbt_worker):
     """The story ingested and built with the desk's models and their dbt tests."""
     home = Home.resolve(tmp_path_factory.mktemp("desk") / "home").ensure()
-    t0 = day_zero()
+    t0 = wednesday(days_ago=3)
     story(home, t0)
     ingest(home)
     reference = json.dumps({"segment_reference_time": ts(t0)})
@@ -232,14 +215,6 @@ def test_homepage_ranking_counts_member_votes_once_and_breaks_ties(story_home):
     ]
 
 
-def build(home: Home, dbt_worker, at: datetime) -> None:
-    ingest(home)
-    reference = json.dumps({"segment_reference_time": ts(at)})
-    result = dbt_worker.run(home, "build", *LOOP, "--vars", reference, "--quiet")
-    assert result.returncode == 0, result.stdout[-5000:]
-    publish(home)
-
-
 def maintenance(home: Home) -> tuple:
     return published(
         home,
@@ -250,7 +225,7 @@ def maintenance(home: Home) -> tuple:
 
 def test_removal_notice_is_sent_once_per_episode_and_moves_the_state_on(tmp_path, dbt_worker):
     home = Home.resolve(tmp_path / "home").ensure()
-    t0 = day_zero()
+    t0 = wednesday(days_ago=3)
     story(home, t0)
     ingest(home)
     with duckdb.connect(str(home.warehouse)) as con:
@@ -265,7 +240,7 @@ def test_removal_notice_is_sent_once_per_episode_and_moves_the_state_on(tmp_path
         unsubscribe_secret="desk-secret",
     )
     try:
-        build(home, dbt_worker, t0)
+        build_at(home, dbt_worker, t0, *DESK)
         assert maintenance(home) == ("at risk", None, None)
         first = activate(home, settings=settings, now=t0, campaign="integration_removal_notice")
         assert [(r.contact_key, r.step_id) for r in first.sent] == [
@@ -280,13 +255,13 @@ def test_removal_notice_is_sent_once_per_episode_and_moves_the_state_on(tmp_path
         assert again.sent == []
 
         # the send came back as an email_sent event: notice sent, removal due 30 days later
-        build(home, dbt_worker, t0 + timedelta(hours=1))
+        build_at(home, dbt_worker, t0 + timedelta(hours=1), *DESK)
         assert maintenance(home) == ("notice sent", t0, t0 + timedelta(days=30))
         assert activate(home, settings=settings, now=t0 + timedelta(hours=1)).sent == []
         # one second short of the notice period: not removed; at the period: removed
-        build(home, dbt_worker, t0 + timedelta(days=30, seconds=-1))
+        build_at(home, dbt_worker, t0 + timedelta(days=30, seconds=-1), *DESK)
         assert maintenance(home)[0] == "notice sent"
-        build(home, dbt_worker, t0 + timedelta(days=30))
+        build_at(home, dbt_worker, t0 + timedelta(days=30), *DESK)
         assert maintenance(home) == ("removed", t0, t0 + timedelta(days=30))
         listed = published(
             home, "select is_listed from marts.dim_integrations where integration_id = 'int_stale'"
@@ -302,14 +277,14 @@ def test_removal_notice_is_sent_once_per_episode_and_moves_the_state_on(tmp_path
             "is_member,maintainer_email,use_case_score,last_commit_date\n"
             f"int_stale,Stale,P-E,MIT,yes,no,no,stale@maint.dev,2,{ts(updated)}\n",
         )
-        build(home, dbt_worker, t0 + timedelta(days=30))
+        build_at(home, dbt_worker, t0 + timedelta(days=30), *DESK)
         assert maintenance(home) == ("active", None, None)
         assert len(smtp.by_recipient()["stale@maint.dev"]) == 1
 
         # a year later with no update since: a new at-risk episode, and one new notice
         # (campaign entry 2, a new idempotency key), again only once
         later = updated + timedelta(days=366)
-        build(home, dbt_worker, later)
+        build_at(home, dbt_worker, later, *DESK)
         assert maintenance(home) == ("at risk", None, None)
         second = activate(home, settings=settings, now=later)
         assert [(r.contact_key, r.step_id) for r in second.sent] == [
