@@ -430,19 +430,6 @@ class Ledger:
         finally:
             self.con.unregister("ledger_batch")
 
-    def finish(
-        self,
-        key: str,
-        state: str,
-        reason: str | None,
-        now: datetime,
-        *,
-        message_id: str | None = None,
-        attempts: int = 0,
-        result: dict[str, Any] | None = None,
-    ) -> None:
-        self.finish_all([outcome(key, state, reason, now, message_id, attempts, result)])
-
     def finish_all(self, outcomes: list[dict[str, Any]]) -> None:
         """Commit the outcomes of a batch of sends (``outcome``) in one statement."""
         if not outcomes:
