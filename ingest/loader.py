@@ -196,8 +196,12 @@ def _load_file(
         report = FileReport(landing_file.relative, landing_file.kind, "failed", error=message)
         report.seconds = time.perf_counter() - started
         _finish(con, load_id, report)
-    except BaseException:
+    except BaseException as error:
         _rollback(con)  # the ledger row stays ``loading``: the next ingest undoes the file
+        if isinstance(error, RuntimeError) and str(error) == "Query interrupted":
+            # DuckDB turns a signal that lands mid-query (SIGTERM, Ctrl-C) into this error:
+            # it is still an interruption, not a bad file.
+            raise KeyboardInterrupt(f"Interrupted while loading {landing_file.relative}") from None
         raise
     return report
 
