@@ -23,6 +23,7 @@ LOADS_COLUMNS = {
     "error": "VARCHAR",
     "started_at": "TIMESTAMP",
     "finished_at": "TIMESTAMP",
+    "modified_ns": "BIGINT",  # the file's modification time when it was read (st_mtime_ns)
 }
 
 QUARANTINE_COLUMNS = {
@@ -74,6 +75,16 @@ def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     """(path, content hash) of every file already loaded: those are never loaded again."""
     rows = con.execute("select path, content_hash from raw._loads where status = 'loaded'")
     return set(rows.fetchall())
+
+
+def loaded_stats(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int, int], str]:
+    """(path, size, modification time) → content hash, for every loaded file version whose
+    modification time was recorded: a file that still has them need not be read to know it."""
+    rows = con.execute(
+        "select path, size_bytes, modified_ns, content_hash from raw._loads"
+        " where status = 'loaded' and modified_ns is not null"
+    )
+    return {(path, size, modified): digest for path, size, modified, digest in rows.fetchall()}
 
 
 def compact(path: Path) -> None:
