@@ -90,8 +90,14 @@ def ingest(
     with warehouse.connect(home.warehouse) as con:
         warehouse.ensure_raw_schema(con)
         undo_interrupted(con)
-        done = warehouse.loaded_versions(con)
-        unchanged = warehouse.loaded_stats(con)
+        loaded = warehouse.loaded_files(con)
+        done = {(path, digest) for path, digest, _, _ in loaded}
+        # (path, size, modification time) → hash: a file that still has them need not be read
+        unchanged = {
+            (path, size, modified): digest
+            for path, digest, size, modified in loaded
+            if modified is not None
+        }
         loaded_paths = {path for path, _ in done}
         tombstones = Tombstones.load(con)  # people `funnelhouse forget` removed
         for landing_file in landing_files(home):

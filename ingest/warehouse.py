@@ -71,20 +71,17 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
             con.unregister("_append_frame")
 
 
+def loaded_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, int | None]]:
+    """(path, content hash, size, modification time) of every loaded file version."""
+    rows = con.execute(
+        "select path, content_hash, size_bytes, modified_ns from raw._loads where status = 'loaded'"
+    )
+    return rows.fetchall()
+
+
 def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     """(path, content hash) of every file already loaded: those are never loaded again."""
-    rows = con.execute("select path, content_hash from raw._loads where status = 'loaded'")
-    return set(rows.fetchall())
-
-
-def loaded_stats(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int, int], str]:
-    """(path, size, modification time) → content hash, for every loaded file version whose
-    modification time was recorded: a file that still has them need not be read to know it."""
-    rows = con.execute(
-        "select path, size_bytes, modified_ns, content_hash from raw._loads"
-        " where status = 'loaded' and modified_ns is not null"
-    )
-    return {(path, size, modified): digest for path, size, modified, digest in rows.fetchall()}
+    return {(path, digest) for path, digest, _, _ in loaded_files(con)}
 
 
 def compact(path: Path) -> None:
