@@ -87,7 +87,7 @@ def ingest(
     """Load new files; ``on_file`` hears about each file as it is done (for progress)."""
     home.ensure()
     reports = []
-    with warehouse.connect(home.warehouse) as con:
+    with warehouse.interruptible("ingesting"), warehouse.connect(home.warehouse) as con:
         warehouse.ensure_raw_schema(con)
         undo_interrupted(con)
         loaded = warehouse.loaded_files(con)
@@ -109,7 +109,8 @@ def ingest(
             if (landing_file.relative, digest) in done:
                 report = FileReport(landing_file.relative, landing_file.kind, "skipped")
             else:
-                report = _load_file(con, landing_file, digest, stat, tombstones)
+                with warehouse.interruptible(f"loading {landing_file.relative}"):
+                    report = _load_file(con, landing_file, digest, stat, tombstones)
                 report.new_version = landing_file.relative in loaded_paths
             reports.append(report)
             if on_file:
@@ -120,7 +121,7 @@ def ingest(
 def load_campaigns(home: Home, folder: Path = CAMPAIGNS_DIR) -> CampaignLoad:
     """Validate the campaign files and replace the ``raw.campaign_*`` tables (one transaction);
     a broken file loads nothing of its campaign and is reported, never raised."""
-    with warehouse.connect(home.warehouse) as con:
+    with warehouse.interruptible("loading campaigns"), warehouse.connect(home.warehouse) as con:
         warehouse.ensure_raw_schema(con)
         return load_campaign_tables(con, folder)
 
@@ -212,12 +213,8 @@ def _load_file(
         report = FileReport(landing_file.relative, landing_file.kind, "failed", error=message)
         report.seconds = time.perf_counter() - started
         _finish(con, load_id, report)
-    except BaseException as error:
+    except BaseException:
         _rollback(con)  # the ledger row stays ``loading``: the next ingest undoes the file
-        if isinstance(error, RuntimeError) and str(error) == "Query interrupted":
-            # DuckDB turns a signal that lands mid-query (SIGTERM, Ctrl-C) into this error:
-            # it is still an interruption, not a bad file.
-            raise KeyboardInterrupt(f"Interrupted while loading {landing_file.relative}") from None
         raise
     return report
 
