@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import warehouse
 from ingest.home import Home
 from pipelines.dbt_project import MANIFEST
 
@@ -70,7 +71,7 @@ def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishRepor
     try:
         if keys:
             shutil.copyfile(target, staging)
-        with duckdb.connect(str(staging)) as con:
+        with warehouse.connect(staging) as con:
             con.execute("attach ? as build (read_only)", [str(home.warehouse)])
             relations = _relations(con)
             _drop_stale(con, relations)
@@ -177,7 +178,8 @@ def _drop_stale(con: duckdb.DuckDBPyConnection, relations: list[tuple[str, str]]
 def publish_checked(home: Home, run_id: str = "") -> tuple[PublishReport, list[str]]:
     """``publish``, then the tables whose rows in the published file differ from the build's
     (none, unless something is wrong). The caller holds the warehouse's writer lock."""
-    report = publish(home, run_id=run_id)
+    with warehouse.interruptible("publishing"):
+        report = publish(home, run_id=run_id)
     built = row_counts(home.warehouse, report.tables)
     published = row_counts(report.path, report.tables)
     return report, sorted(name for name in report.tables if published[name] != built[name])
@@ -195,7 +197,10 @@ def remove_abandoned_staging(directory: Path) -> list[Path]:
         pid = path.name.removeprefix(STAGING_PREFIX).split("-")[0]
         if pid.isdigit() and _alive(int(pid)):
             continue  # a publish in progress (another process, or another thread of this one)
-        path.unlink(missing_ok=True)
+        if path.is_dir():  # the spill directory of a limited-memory connection (".duckdb.tmp")
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
         removed.append(path)
     return removed
 

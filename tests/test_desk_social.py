@@ -10,17 +10,20 @@ social_mentioners; #opensourcemarketing 1):
     bob  (contact bob@example.com, twitter 'bobby')    t-40d "Love @funnelhouse" → 5 points,
          his, but 40 days ago: not in the 30-day segment
     newbie (no contact)  t-3d "@funnelhouse rocks" (5) and t-1d "#funnelhouse" (3) → one new
-         contact social:twitter:newbie with 2 posts and 8 points
+         contact social:twitter:newbie (a dim_contacts row with no email) with 2 posts and 8
+         points
     carol (no contact)   t-1d "nice weather" #weather → matches no monitor: not a mention
     a line without posted_at → quarantined
-    segment social_mentioners: ann only (bob too long ago; newbie is not a contact by email)
+    segment social_mentioners: ann and the handle-keyed newbie (bob too long ago)
 
-Then newbie identifies with an email and the same handle: the posts move to that contact,
-the handle-keyed contact is gone (merged), and newbie joins the segment.
+Then newbie identifies with an email and the same handle: the posts and their 8 points move
+to that contact, the handle-keyed contact is gone (merged), and the email contact takes its
+place in the segment.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,6 +101,20 @@ def contact_id(home: Home, email: str) -> str:
     return query(home, f"select contact_id from marts.dim_contacts where email = '{email}'")[0][0]
 
 
+def points(home: Home) -> list[tuple]:
+    """(contact_id, monitor_id, delta) of the ledger's monitor rows, and each contact's points."""
+    ledger = query(
+        home,
+        "select contact_id, monitor_id, delta from marts.fct_points_ledger "
+        "where entry_type = 'monitor' order by all",
+    )
+    totals = query(home, "select contact_id, points from marts.dim_contacts where points <> 0")
+    return ledger, sorted(totals)
+
+
+NEWBIE_HANDLE = hashlib.md5(b"social:twitter:newbie").hexdigest()  # dbt.hash of its key
+
+
 def test_mentions_become_contacts_by_handle_points_and_a_segment(home, dbt_worker):
     t = at()
     story(home, t)
@@ -108,24 +125,43 @@ def test_mentions_become_contacts_by_handle_points_and_a_segment(home, dbt_worke
     ann, bob = contact_id(home, "ann@example.com"), contact_id(home, "bob@example.com")
     mentions = query(
         home,
-        "select post_id, author_key, is_existing_contact, points "
+        "select post_id, contact_id, author_key, is_existing_contact, points "
         "from marts.fct_social_mentions order by post_id",
     )
     assert mentions == [
-        ("1", ann, True, 6),
-        ("2", bob, True, 5),
-        ("3", "social:twitter:newbie", False, 5),
-        ("4", "social:twitter:newbie", False, 3),
+        ("1", ann, "ann@example.com", True, 6),
+        ("2", bob, "bob@example.com", True, 5),
+        ("3", NEWBIE_HANDLE, "social:twitter:newbie", False, 5),
+        ("4", NEWBIE_HANDLE, "social:twitter:newbie", False, 3),
     ]
     authors = query(
         home,
-        "select author_key, mentions, points from marts.dim_social_authors order by author_key",
+        "select contact_id, mentions, points from marts.dim_social_authors order by all",
     )
-    assert sorted(authors) == sorted(
-        [(ann, 1, 6), (bob, 1, 5), ("social:twitter:newbie", 2, 8)]
+    assert authors == sorted(
+        [(ann, 1, 6), (bob, 1, 5), (NEWBIE_HANDLE, 2, 8)]
     )  # one new contact for newbie's two posts, not two
-    members = query(home, "select contact_id from segments.seg_social_mentioners")
-    assert members == [(ann,)]
+    # … and that contact is a known contact: no email, its handle, its name, its first post
+    assert query(
+        home,
+        "select email, social_handle, first_name, created_at, preferred_channel "
+        f"from marts.dim_contacts where contact_id = '{NEWBIE_HANDLE}'",
+    ) == [(None, "twitter:newbie", "Newbie", t - timedelta(3), None)]
+    # The monitors' points are ledger rows (5 + 1 for ann, 5 for bob, 5 + 3 for newbie).
+    assert points(home) == (
+        sorted(
+            [
+                (ann, "mentions_funnelhouse", 5),
+                (ann, "hashtag_opensourcemarketing", 1),
+                (bob, "mentions_funnelhouse", 5),
+                (NEWBIE_HANDLE, "mentions_funnelhouse", 5),
+                (NEWBIE_HANDLE, "hashtag_funnelhouse", 3),
+            ]
+        ),
+        sorted([(ann, 6), (bob, 5), (NEWBIE_HANDLE, 8)]),
+    )
+    members = query(home, "select contact_id from segments.seg_social_mentioners order by 1")
+    assert members == sorted([(ann,), (NEWBIE_HANDLE,)])
 
     # newbie identifies with an email and the handle: the posts move to that contact
     write(
@@ -145,8 +181,18 @@ def test_mentions_become_contacts_by_handle_points_and_a_segment(home, dbt_worke
     newbie = contact_id(home, "newbie@example.com")
     authors = query(
         home,
-        "select author_key, mentions, points from marts.dim_social_authors order by author_key",
+        "select contact_id, mentions, points from marts.dim_social_authors order by all",
     )
-    assert sorted(authors) == sorted([(ann, 1, 6), (bob, 1, 5), (newbie, 2, 8)])
+    assert authors == sorted([(ann, 1, 6), (bob, 1, 5), (newbie, 2, 8)])
+    assert query(
+        home, f"select count(*) from marts.dim_contacts where contact_id = '{NEWBIE_HANDLE}'"
+    ) == [(0,)]
+    # the incremental ledger moved the rows: none left on the handle-keyed id
+    ledger, totals = points(home)
+    assert NEWBIE_HANDLE not in {row[0] for row in ledger}
+    assert sorted(row for row in ledger if row[0] == newbie) == sorted(
+        [(newbie, "mentions_funnelhouse", 5), (newbie, "hashtag_funnelhouse", 3)]
+    )
+    assert totals == sorted([(ann, 6), (bob, 5), (newbie, 8)])
     members = query(home, "select contact_id from segments.seg_social_mentioners order by 1")
     assert members == sorted([(ann,), (newbie,)])

@@ -9,6 +9,9 @@
 -- when they happened; events before its first link, to the first email. Keys are compared as
 -- stored, as the models do (ingest has already trimmed and lower-cased them).
 -- No decay: the points_decay_days var is null in dbt_project.yml.
+-- Not here: the social monitors' points (the ledger's 'monitor' rows, which need handle
+-- matching): the generator writes 40 monitored posts whatever the scale, so at 100k contacts
+-- and more they change a handful of totals and nothing of the timing.
 with rules as (
     select
         rule_id, event_type, lower(url_pattern) as url_pattern, form_id, asset_id, email_id,

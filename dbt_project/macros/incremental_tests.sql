@@ -33,7 +33,7 @@ having count(*) > 1
 {#- Every non-null value the latest build wrote to the column exists in `to`.`field`. -#}
 {% test relationships_where_built(model, column_name, to, field) %}
 select child.{{ column_name }}
-from {{ model }} as child
+from (select * from {{ model }}) as child  -- (a `where` config makes the model a subquery)
 left join {{ to }} as parent on child.{{ column_name }} = parent.{{ field }}
 where child.built_at = {{ _latest_build(model) }}
   and child.{{ column_name }} is not null

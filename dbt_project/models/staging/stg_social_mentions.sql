@@ -38,5 +38,6 @@ select
         list_transform(tag_list, lambda tag: lower(ltrim(trim(tag), '#'))), lambda tag: tag <> ''
     ) as hashtags,
     posted_at,
-    url
+    url,
+    _loaded_at as loaded_at
 from tags
