@@ -104,10 +104,14 @@ def ingest(
             # A file with the size and modification time of a loaded version is that version
             # (as make and rsync assume): a run with no new data reads no file in full.
             stat = landing_file.path.stat()
-            digest = unchanged.get((landing_file.relative, stat.st_size, stat.st_mtime_ns))
-            digest = digest or content_hash(landing_file.path)
+            known = unchanged.get((landing_file.relative, stat.st_size, stat.st_mtime_ns))
+            digest = known or content_hash(landing_file.path)
             if (landing_file.relative, digest) in done:
                 report = FileReport(landing_file.relative, landing_file.kind, "skipped")
+                if not known:  # touched, same bytes: known by its new time from now on
+                    warehouse.remember_file_time(
+                        con, landing_file.relative, digest, stat.st_mtime_ns
+                    )
             else:
                 with warehouse.interruptible(f"loading {landing_file.relative}"):
                     report = _load_file(con, landing_file, digest, stat, tombstones)

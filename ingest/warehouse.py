@@ -26,7 +26,7 @@ LOADS_COLUMNS = {
     "error": "VARCHAR",
     "started_at": "TIMESTAMP",
     "finished_at": "TIMESTAMP",
-    "modified_ns": "BIGINT",  # the file's modification time when it was read (st_mtime_ns)
+    "modified_ns": "BIGINT",  # the file's modification time when last read (st_mtime_ns)
 }
 
 QUARANTINE_COLUMNS = {
@@ -100,6 +100,19 @@ def loaded_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, in
         "select path, content_hash, size_bytes, modified_ns from raw._loads where status = 'loaded'"
     )
     return rows.fetchall()
+
+
+def remember_file_time(
+    con: duckdb.DuckDBPyConnection, path: str, content_hash: str, modified_ns: int
+) -> None:
+    """A file read in full and found to be a loaded version: remember its new modification
+    time (or the first one, for versions loaded before times were kept), so that the next
+    ingest need not read it again."""
+    con.execute(
+        "update raw._loads set modified_ns = ? "
+        "where path = ? and content_hash = ? and status = 'loaded'",
+        [modified_ns, path, content_hash],
+    )
 
 
 def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:

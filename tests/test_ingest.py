@@ -146,10 +146,14 @@ def test_a_file_is_known_by_its_size_and_time_and_read_again_once_touched(home):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touched
     (report,) = ingest(home)
     assert report.status == "loaded" and report.new_version
-    # touched again with the same bytes: hashed, found loaded, skipped
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    # touched again with the same bytes: hashed, found loaded, skipped, its new time remembered
+    touched = stat.st_mtime_ns + 2_000_000_000
+    os.utime(path, ns=(stat.st_atime_ns, touched))
     assert [r.status for r in ingest(home)] == ["skipped"]
-    assert query(home, "select count(*), count(modified_ns) from raw._loads") == [(2, 2)]
+    assert query(home, "select count(*), max(modified_ns) from raw._loads") == [(2, touched)]
+    path.write_text(same_size.replace('"m-', '"y-', 1))  # not read again at that time
+    os.utime(path, ns=(stat.st_atime_ns, touched))
+    assert [r.status for r in ingest(home)] == ["skipped"]
 
 
 def test_unreadable_files_are_reported_and_the_rest_still_load(home):
