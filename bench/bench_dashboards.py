@@ -4,7 +4,8 @@ Every page of the app (all ten, placeholders included) runs under Streamlit's Ap
 browser session would run it, ``--runs`` times with the data cache cleared before each run, so
 each run pays for every query (the sidebar's included) like the first visitor after a publish.
 Prints per page the wall time of the page run and the time spent inside DuckDB (p50/p95, ms),
-the number of queries, and at the end the process's peak memory.
+the number of queries, the p95 of a single query, the slowest query, and at the end the
+process's peak memory.
 
     .venv/bin/python bench/bench_dashboards.py --home /tmp/fh-demo --runs 10
     .venv/bin/python bench/bench_dashboards.py --home /tmp/fh-demo --segment hot_leads
@@ -74,14 +75,19 @@ def main() -> int:
 
     # Time every DuckDB round trip (cache misses only: the cache is cleared before each run).
     query_ms: list[float] = []
+    slowest: dict[str, tuple[float, str]] = {}  # page → (ms, the query's first words)
+    page = ""
     run_query = data._run
 
-    def timed_run(*a, **kw):
+    def timed_run(stamp, sql, params):
         started = time.perf_counter()
         try:
-            return run_query(*a, **kw)
+            return run_query(stamp, sql, params)
         finally:
-            query_ms.append((time.perf_counter() - started) * 1000)
+            ms = (time.perf_counter() - started) * 1000
+            query_ms.append(ms)
+            if ms > slowest.get(page, (0.0, ""))[0]:
+                slowest[page] = (ms, " ".join(sql.split())[:90])
 
     data._run = timed_run
 
@@ -105,7 +111,7 @@ def main() -> int:
 
     header = (
         f"{'page':<16} {'p50 ms':>9} {'p95 ms':>9} {'queries':>8} "
-        f"{'sql p50 ms':>11} {'sql p95 ms':>11} {'peak MiB':>9}  notes"
+        f"{'sql p50 ms':>11} {'sql p95 ms':>11} {'query p95':>10} {'peak MiB':>9}  notes"
     )
     print(header)
     print("-" * len(header))
@@ -113,6 +119,7 @@ def main() -> int:
     for page in args.pages:
         page_ms: list[float] = []
         sql_ms: list[float] = []
+        each_ms: list[float] = []  # every query of every run, for the per-query p95
         queries = 0
         notes = ""
         for _ in range(args.runs):
@@ -122,6 +129,7 @@ def main() -> int:
             at.switch_page(f"views/{page}.py").run()
             page_ms.append((time.perf_counter() - started) * 1000)
             sql_ms.append(sum(query_ms))
+            each_ms.extend(query_ms)
             queries = len(query_ms)
             if at.exception:
                 notes = "exception: " + at.exception[0].value.splitlines()[0][:60]
@@ -131,12 +139,16 @@ def main() -> int:
             "page_p95_ms": percentile(page_ms, 0.95),
             "sql_p50_ms": percentile(sql_ms, 0.5),
             "sql_p95_ms": percentile(sql_ms, 0.95),
+            "query_p95_ms": percentile(each_ms, 0.95),
         }
         print(
             f"{page:<16} {percentile(page_ms, 0.5):>9,.0f} {percentile(page_ms, 0.95):>9,.0f} "
             f"{queries:>8} {percentile(sql_ms, 0.5):>11,.0f} {percentile(sql_ms, 0.95):>11,.0f} "
-            f"{peak_rss_mib():>9,.0f}  {notes}"
+            f"{percentile(each_ms, 0.95):>10,.0f} {peak_rss_mib():>9,.0f}  {notes}"
         )
+    print("\nslowest query per page (ms, its SQL's first words):")
+    for name, (ms, words) in slowest.items():
+        print(f"  {name:<16} {ms:>7,.0f}  {words}")
     print(f"\npeak memory (max RSS of this process): {peak_rss_mib():,.0f} MiB")
     print("RESULT " + json.dumps({"pages": figures}))  # read by bench/scale.py
     return 0
