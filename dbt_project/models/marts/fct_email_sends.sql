@@ -3,7 +3,7 @@
 -- latest earlier send of the same email to the same contact.
 --
 -- Incremental: every (contact, email) pair with new email events is rebuilt whole.
-{{ config(materialized='incremental', unique_key='contact_email_key', incremental_strategy='delete+insert') }}
+{{ config(materialized=keyed_incremental(), unique_key='contact_email_key', incremental_strategy='delete+insert') }}
 
 with email_events as (
     select
