@@ -48,3 +48,17 @@ def export_raw_parquet(home: Home) -> list[str]:
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return tables
+
+
+def spark_tables(home: Home, schemas: tuple[str, ...]) -> dict[tuple[str, str], Path]:
+    """The tables a Spark build wrote for ``schemas``: (schema, name) → its Parquet folder
+    (spark.sql.warehouse.dir in profiles.yml is <home>/spark/warehouse)."""
+    warehouse = spark_dir(home) / "warehouse"
+    found = {}
+    for schema in schemas:
+        folder = warehouse / f"{schema}.db"
+        if folder.is_dir():
+            for table in sorted(folder.iterdir()):
+                if table.is_dir() and any(table.glob("*.parquet")):
+                    found[(schema, table.name)] = table
+    return found

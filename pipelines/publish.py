@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.home import Home
+from pipelines.dbt_project import dbt_target_name
 
 # Schemas the dbt project builds for readers (staging and intermediate stay private).
 PUBLISHED_SCHEMAS = ("marts", "segments", "reports")
@@ -55,11 +56,9 @@ def publish(home: Home, run_id: str = "") -> PublishReport:
     try:
         with duckdb.connect(str(staging)) as con:
             con.execute("attach ? as build (read_only)", [str(home.warehouse)])
-            for schema, name in _relations(con):
+            for (schema, name), source in _sources(con, home).items():
                 con.execute(f'create schema if not exists "{schema}"')
-                con.execute(
-                    f'create table "{schema}"."{name}" as select * from build."{schema}"."{name}"'
-                )
+                con.execute(f'create table "{schema}"."{name}" as select * from {source}')
                 tables[f"{schema}.{name}"] = _count(con, f'"{schema}"."{name}"')
             con.execute("create schema pipeline")
             for raw_name, name in PIPELINE_TABLES.items():
@@ -86,7 +85,12 @@ def publish_checked(home: Home, run_id: str = "") -> tuple[PublishReport, list[s
     """``publish``, then the tables whose rows in the published file differ from the build's
     (none, unless something is wrong). The caller holds the warehouse's writer lock."""
     report = publish(home, run_id=run_id)
-    built = row_counts(home.warehouse, report.tables)
+    if dbt_target_name() == "spark":
+        with duckdb.connect() as con:
+            sources = _sources(con, home)
+            built = {f"{s}.{n}": _count(con, source) for (s, n), source in sources.items()}
+    else:
+        built = row_counts(home.warehouse, report.tables)
     published = row_counts(report.path, report.tables)
     return report, sorted(name for name in report.tables if published[name] != built[name])
 
@@ -120,6 +124,27 @@ def _alive(pid: int) -> bool:
 
 def _quoted(name: str) -> str:
     return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def _sources(con: duckdb.DuckDBPyConnection, home: Home) -> dict[tuple[str, str], str]:
+    """(schema, table) → what to copy it from: the attached build, or after a Spark build
+    (FUNNELHOUSE_TARGET=spark) the Parquet folders Spark wrote; the build's timestamps are
+    UTC instants there, published as UTC wall-clock like DuckDB's."""
+    if dbt_target_name() != "spark":
+        return {(schema, name): f'build."{schema}"."{name}"' for schema, name in _relations(con)}
+    from ingest.spark_export import spark_tables
+
+    con.execute("set TimeZone = 'UTC'")
+    sources = {}
+    for key, folder in spark_tables(home, PUBLISHED_SCHEMAS).items():
+        scan = f"read_parquet('{folder}/*.parquet')"
+        columns = con.execute(f"describe select * from {scan}").fetchall()
+        select = ", ".join(
+            f'"{c}"::timestamp as "{c}"' if t == "TIMESTAMP WITH TIME ZONE" else f'"{c}"'
+            for c, t, *_ in columns
+        )
+        sources[key] = f"(select {select} from {scan})"
+    return sources
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

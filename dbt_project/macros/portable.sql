@@ -48,3 +48,33 @@
 {% macro spark__keyed_incremental() -%}
     {{ return('table') }}
 {%- endmacro %}
+
+
+{#- A text as an SQL string literal. DuckDB doubles a quote ('It''s'); Spark escapes with a
+    backslash ('It\'s', and '\\' for a backslash), where '' would end the literal. -#}
+{% macro sql_string_literal(text) -%}
+    {{ return(adapter.dispatch('sql_string_literal', 'funnelhouse')(text)) }}
+{%- endmacro %}
+
+{% macro default__sql_string_literal(text) -%}
+    '{{ text | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__sql_string_literal(text) -%}
+    '{{ text | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+
+{#- The ESCAPE clause of a LIKE whose pattern escapes % and _ with a backslash: the backslash
+    itself is a literal '\' in DuckDB and '\\' in Spark. -#}
+{% macro like_escape() -%}
+    {{ return(adapter.dispatch('like_escape', 'funnelhouse')()) }}
+{%- endmacro %}
+
+{% macro default__like_escape() -%}
+    escape '\'
+{%- endmacro %}
+
+{% macro spark__like_escape() -%}
+    escape '\\'
+{%- endmacro %}

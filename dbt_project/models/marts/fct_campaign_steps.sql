@@ -328,7 +328,7 @@ hits_{{ level }} as (
             {%- endfor %}
         end
         and (scheduled.match_id is null or decision_events.matched_id = scheduled.match_id)
-        and (scheduled.match_url is null or decision_events.url like scheduled.match_url escape '\')
+        and (scheduled.match_url is null or decision_events.url like scheduled.match_url {{ like_escape() }})
         and decision_events.occurred_at >= scheduled.activated_at
         and (scheduled.window_ends_at is null or decision_events.occurred_at < scheduled.window_ends_at)
     where scheduled.step_type = 'decision'

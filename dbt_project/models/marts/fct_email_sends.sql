@@ -11,7 +11,7 @@ with email_events as (
         loaded_at,
         contact_id || ':' || email_id as contact_email_key
     from {{ ref('fct_events') }}
-    where event_type like 'email\_%' escape '\'
+    where event_type like 'email\_%' {{ like_escape() }}
       and contact_id is not null
       and email_id is not null
 ),
