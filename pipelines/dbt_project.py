@@ -97,7 +97,9 @@ def ensure_manifest() -> Path:
         built = MANIFEST.stat().st_mtime
         if all(path.stat().st_mtime <= built for path in project_files()):
             return MANIFEST
-    env = {**os.environ, "DBT_TARGET_PATH": str(MANIFEST_TARGET)}
+    # One manifest for every target: Dagster's assets are the same nodes on DuckDB and Spark
+    # (dbt itself re-parses per target in its own target folder when it builds).
+    env = {**os.environ, "DBT_TARGET_PATH": str(MANIFEST_TARGET), TARGET_ENV: "duckdb"}
     env.setdefault("DBT_LOG_PATH", str(MANIFEST_TARGET))
     result = subprocess.run(
         dbt_command("parse", "--quiet"),
