@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-spark system-packages java demo test test-spark lint format clean
+.PHONY: help setup setup-spark system-packages java demo test test-spark bench lint format clean
 
 help:
 	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline, serve the dashboards"
@@ -21,6 +21,7 @@ help:
 	@echo "make test-spark  only the DuckDB-vs-Spark equivalence test"
 	@echo "make setup-spark  add the optional Spark extra (pyspark, dbt-spark) and Java"
 	@echo "make lint   ruff check and format check"
+	@echo "make bench  the scale scenario (BENCH_SCALE contacts, default 100000); figures to bench/RESULTS.md"
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -65,6 +66,11 @@ test: setup-spark
 # The DuckDB-vs-Spark equivalence test alone (about four minutes on two cores).
 test-spark: setup-spark
 	$(BIN)/pytest -q -s tests/test_spark_equivalence.py
+
+# Not part of `make test`: the scale scenario, timed step by step (bench/scale.py).
+BENCH_SCALE ?= 100000
+bench: setup
+	$(BIN)/python bench/scale.py --contacts $(BENCH_SCALE)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ connection per batch (``FUNNELHOUSE_SMTP_REUSE_CONNECTION`` true) and one per me
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import socket
 import subprocess
@@ -127,21 +128,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5_000)
     parser.add_argument("--home", type=Path, default=Path("/tmp/fh-bench-activation"))
+    parser.add_argument(
+        "--reuse-only", action="store_true", help="only the one-connection runs (quicker)"
+    )
     args = parser.parse_args()
+    modes = (True,) if args.reuse_only else (True, False)
+    figures = {"messages": args.messages}
     port = free_port()
     server = start_server(port)
     try:
         print(f"{args.messages:,} messages to aiosmtpd (Sink) on 127.0.0.1:{port}, own process")
         print(f"{'what':<34}{'seconds':>10}{'emails/s':>12}")
-        for reuse in (True, False):
+        for reuse in modes:
             label = "one connection" if reuse else "a connection per message"
             seconds = transport(port, args.messages, reuse)
             print(f"{'transport, ' + label:<34}{seconds:>10.2f}{args.messages / seconds:>12,.0f}")
-        for reuse in (True, False):
+            if reuse:
+                figures["transport_emails_per_s"] = args.messages / seconds
+        for reuse in modes:
             label = "one connection" if reuse else "a connection per message"
             seconds, sent = full_run(port, args.messages, reuse, args.home)
             assert sent == args.messages, f"only {sent} sent"
             print(f"{'activate(), ' + label:<34}{seconds:>10.2f}{sent / seconds:>12,.0f}")
+            if reuse:
+                figures["activate_emails_per_s"] = sent / seconds
+        print("RESULT " + json.dumps(figures))  # read by bench/scale.py
     finally:
         server.terminate()
         server.wait()

@@ -182,6 +182,7 @@ def main() -> None:
         f"{args.concurrency} in flight, {args.seconds:g} s per mix"
     )
     print(f"{'mix':<8}{'requests/s':>12}{'events/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    mixes = {}
     with tempfile.TemporaryDirectory(prefix="fh-bench-collector-") as scratch:
         for mix in ("pixel", "track", "batch"):
             home, port = Path(scratch) / mix, free_port()
@@ -194,6 +195,13 @@ def main() -> None:
             rate = result["requests"] / result["seconds"]
             events = rate * (BATCH_SIZE if mix == "batch" else 1)
             lat = result["latencies"]
+            mixes[mix] = {
+                "requests_per_s": rate,
+                "events_per_s": events,
+                "p50_ms": percentile(lat, 0.5) * 1000,
+                "p99_ms": percentile(lat, 0.99) * 1000,
+                "errors": result["errors"],
+            }
             print(
                 f"{mix:<8}{rate:>12,.0f}{events:>12,.0f}{percentile(lat, 0.5) * 1000:>9.1f}"
                 f"{percentile(lat, 0.99) * 1000:>9.1f}{result['errors']:>8}"
@@ -217,6 +225,7 @@ def main() -> None:
             f"{len(written):,} in batch files, lost {lost}, duplicates "
             f"{len(written) - len(set(written))}, exit status {server.returncode}"
         )
+    print("RESULT " + json.dumps({"mixes": mixes, "sigterm_lost": lost}))  # for bench/scale.py
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ the number of queries, and at the end the process's peak memory.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import resource
@@ -108,6 +109,7 @@ def main() -> int:
     )
     print(header)
     print("-" * len(header))
+    figures = {}
     for page in args.pages:
         page_ms: list[float] = []
         sql_ms: list[float] = []
@@ -123,12 +125,20 @@ def main() -> int:
             queries = len(query_ms)
             if at.exception:
                 notes = "exception: " + at.exception[0].value.splitlines()[0][:60]
+        figures[page] = {
+            "queries": queries,
+            "page_p50_ms": percentile(page_ms, 0.5),
+            "page_p95_ms": percentile(page_ms, 0.95),
+            "sql_p50_ms": percentile(sql_ms, 0.5),
+            "sql_p95_ms": percentile(sql_ms, 0.95),
+        }
         print(
             f"{page:<16} {percentile(page_ms, 0.5):>9,.0f} {percentile(page_ms, 0.95):>9,.0f} "
             f"{queries:>8} {percentile(sql_ms, 0.5):>11,.0f} {percentile(sql_ms, 0.95):>11,.0f} "
             f"{peak_rss_mib():>9,.0f}  {notes}"
         )
     print(f"\npeak memory (max RSS of this process): {peak_rss_mib():,.0f} MiB")
+    print("RESULT " + json.dumps({"pages": figures}))  # read by bench/scale.py
     return 0
 
 

@@ -1,12 +1,16 @@
 """Ingest: load every landing file not loaded yet into ``raw.*``, exactly once.
 
-A file is one transaction: its rows, its quarantine rows and its ledger row in ``raw._loads``
-commit together, so a crash leaves the file unloaded rather than half-loaded. For every file,
-rows read = rows loaded + rows quarantined, or the file fails.
+A file is loaded in batches, one transaction each, so memory stays that of one batch whatever
+the file's size (DuckDB holds a transaction's appended rows in memory until it commits). Its
+ledger row in ``raw._loads`` says ``loading`` until the last batch is in and ``loaded`` after:
+a file that fails has its rows removed again, and a crash mid-file is undone by the next
+ingest (``undo_interrupted``), so no file is ever half-loaded. For every file, rows read =
+rows loaded + rows quarantined, or the file fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import uuid
@@ -83,6 +87,7 @@ def ingest(
     reports = []
     with warehouse.connect(home.warehouse) as con:
         warehouse.ensure_raw_schema(con)
+        undo_interrupted(con)
         done = warehouse.loaded_versions(con)
         loaded_paths = {path for path, _ in done}
         tombstones = Tombstones.load(con)  # people `funnelhouse forget` removed
@@ -112,12 +117,13 @@ def _load_file(
 ) -> FileReport:
     started = time.perf_counter()
     load_id = uuid.uuid4().hex
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    report = FileReport(landing_file.relative, landing_file.kind, "loaded")
-    con.begin()
+    loaded_at = _now()
+    report = FileReport(landing_file.relative, landing_file.kind, "loading")
+    _record(con, load_id, landing_file, digest, report, loaded_at)
     try:
         _check_placement(landing_file)
-        for batch in read_batches(landing_file.path):
+        for number, batch in enumerate(read_batches(landing_file.path), start=1):
+            con.begin()
             mapped = map_batch(
                 batch,
                 landing_file.kind,
@@ -168,27 +174,69 @@ def _load_file(
             report.rows_read += batch.rows_read
             report.rows_loaded += rows.height
             report.rows_quarantined += quarantined.height
+            con.commit()
+            if number > 1:  # a large file: write its rows into the file now, not all at the end
+                con.execute("checkpoint")  # (the closing checkpoint would hold them in memory)
         if not report.reconciles:
             raise ReconciliationError(
                 f"rows read {report.rows_read} ≠ loaded {report.rows_loaded} + quarantined "
                 f"{report.rows_quarantined} (a bug: nothing from this file was kept)"
             )
+        report.status = "loaded"
         report.seconds = time.perf_counter() - started
-        _record(con, load_id, landing_file, digest, report, loaded_at)
-        con.commit()
+        _finish(con, load_id, report)
     except (UnreadableFile, ReconciliationError, pl.exceptions.PolarsError, duckdb.Error) as error:
         # Engines fail on content they cannot parse: report the file, go on with the others.
-        con.rollback()
+        _rollback(con)
+        _remove_rows(con, load_id)
         message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         if not isinstance(error, UnreadableFile | ReconciliationError):
             message = f"could not be read: {message}"
         report = FileReport(landing_file.relative, landing_file.kind, "failed", error=message)
         report.seconds = time.perf_counter() - started
-        _record(con, load_id, landing_file, digest, report, loaded_at)
+        _finish(con, load_id, report)
     except BaseException:
-        con.rollback()
+        _rollback(con)  # the ledger row stays ``loading``: the next ingest undoes the file
         raise
     return report
+
+
+INTERRUPTED = "interrupted: the loader stopped mid-file; its rows were removed and it loads again"
+
+
+def undo_interrupted(con) -> None:
+    """Remove the rows of files whose load stopped midway (the process died): their ledger
+    rows say ``interrupted`` and the files load again in full."""
+    loads = con.execute("select load_id from raw._loads where status = 'loading'").fetchall()
+    for (load_id,) in loads:
+        _remove_rows(con, load_id)
+        con.execute(
+            "update raw._loads set status = 'interrupted', finished_at = ?, error = ? "
+            "where load_id = ?",
+            [_now(), INTERRUPTED, load_id],
+        )
+
+
+def _remove_rows(con, load_id: str) -> None:
+    """Delete one load's rows from every raw table and the quarantine, in one transaction."""
+    tables = con.execute(
+        "select table_name from duckdb_columns() where database_name = current_database()"
+        " and schema_name = 'raw' and column_name = '_load_id'"
+    ).fetchall()
+    con.begin()
+    for (table,) in tables:
+        con.execute(f'delete from raw."{table}" where _load_id = ?', [load_id])
+    con.execute("delete from raw.quarantine where load_id = ?", [load_id])
+    con.commit()
+
+
+def _rollback(con) -> None:
+    with contextlib.suppress(duckdb.TransactionException):  # between batches: nothing open
+        con.rollback()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _check_placement(landing_file: LandingFile) -> None:
@@ -200,6 +248,23 @@ def _check_placement(landing_file: LandingFile) -> None:
         if landing_file.catalog is None:
             raise UnreadableFile("catalog files go under landing/catalogs/<catalog name>/")
         target_schema("catalogs", landing_file.catalog)  # raises for an unknown catalog
+
+
+def _finish(con, load_id: str, report: FileReport) -> None:
+    con.execute(
+        "update raw._loads set target_table = ?, rows_read = ?, rows_loaded = ?,"
+        " rows_quarantined = ?, status = ?, error = ?, finished_at = ? where load_id = ?",
+        [
+            report.table,
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_quarantined,
+            report.status,
+            report.error,
+            _now(),
+            load_id,
+        ],
+    )
 
 
 def _record(con, load_id, landing_file, digest, report: FileReport, started_at) -> None:
@@ -218,6 +283,6 @@ def _record(con, load_id, landing_file, digest, report: FileReport, started_at) 
             report.status,
             report.error,
             started_at,
-            datetime.now(UTC).replace(tzinfo=None),
+            None,  # set by _finish
         ],
     )

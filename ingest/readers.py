@@ -34,6 +34,7 @@ RAW = "_raw"  # JSON lines keep their text for quarantine and for event mapping
 REJECT_SCHEMA = {ROW: pl.Int64, "field": pl.String, "reason": pl.String, "raw_text": pl.String}
 RAW_TEXT_LIMIT = 10_000  # quarantine keeps this much of an offending row
 JSONL_BATCH_ROWS = 500_000
+JSONL_BATCH_BYTES = 64 * 2**20  # JSON lines are read this much at a time
 
 
 class UnreadableFile(Exception):
@@ -295,7 +296,7 @@ def _read_jsonl(path: Path) -> Iterator[Batch]:
                 .then(pl.col(RAW).str.strip_prefix("\ufeff"))
                 .otherwise(pl.col(RAW)),
             ).filter(pl.col(RAW).str.strip_chars().str.len_bytes() > 0)  # blank: not rows
-            is_object = pl.col(RAW).map_batches(is_json_object, return_dtype=pl.Boolean)
+            is_object = is_json_object(chunk[RAW])  # once: DuckDB parses every line
             objects = chunk.filter(is_object)
             others = chunk.filter(~is_object)
             rejects = reject_frame(
@@ -311,9 +312,38 @@ def _read_jsonl(path: Path) -> Iterator[Batch]:
 
 
 def _scanned_lines(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    lines = pl.scan_lines(path, name=RAW, row_index_name=ROW, row_index_offset=1)
-    for chunk in lines.collect_batches(chunk_size=JSONL_BATCH_ROWS):
-        yield chunk, empty_rejects()
+    """The lines of a UTF-8 file in batches of at most JSONL_BATCH_ROWS lines, read about
+    JSONL_BATCH_BYTES at a time: memory stays that of one batch, whatever the size of the
+    file. (polars' own line scanner reads ahead without bound: its memory grew with the file.)"""
+    number = 1
+    with path.open("rb") as handle:
+        for block in _whole_line_blocks(handle):
+            lines = pl.Series(RAW, block.decode("utf-8").split("\n"), dtype=pl.String)
+            frame = pl.DataFrame(
+                {
+                    ROW: pl.int_range(number, number + lines.len(), eager=True, dtype=pl.Int64),
+                    RAW: lines.str.strip_suffix("\r"),
+                }
+            )
+            number += lines.len()
+            for start in range(0, frame.height, JSONL_BATCH_ROWS):
+                yield frame.slice(start, JSONL_BATCH_ROWS), empty_rejects()
+
+
+def _whole_line_blocks(handle) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines (no final newline), about JSONL_BATCH_BYTES
+    each (a block grows to hold a longer line)."""
+    pending = b""
+    while block := handle.read(JSONL_BATCH_BYTES):
+        data = pending + block
+        cut = data.rfind(b"\n")
+        if cut < 0:  # no line ends in it yet: read on
+            pending = data
+            continue
+        yield data[:cut]
+        pending = data[cut + 1 :]
+    if pending:
+        yield pending
 
 
 def _decoded_lines(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
@@ -365,6 +395,9 @@ def _refuse_one_document(path: Path) -> None:
     quarantining each line as broken."""
     if path.stat().st_size > ONE_DOCUMENT_CHECK_BYTES:
         return
+    with path.open("rb") as handle:
+        if handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"[", b"{"):
+            return
     with duckdb.connect() as con:
         try:
             kind, length = con.execute(
@@ -373,7 +406,7 @@ def _refuse_one_document(path: Path) -> None:
                 " then json_array_length(content::json) end from read_text(?)",
                 [str(path)],
             ).fetchone()
-        except duckdb.Error:
+        except (duckdb.Error, UnicodeDecodeError):  # (DuckDB's message may cut a character)
             return  # not one JSON document either: the lines are quarantined one by one
     if kind == "ARRAY":
         raise UnreadableFile(

@@ -19,7 +19,7 @@ LOADS_COLUMNS = {
     "rows_read": "BIGINT",
     "rows_loaded": "BIGINT",
     "rows_quarantined": "BIGINT",
-    "status": "VARCHAR NOT NULL",  # loaded | failed
+    "status": "VARCHAR NOT NULL",  # loading | loaded | failed | interrupted
     "error": "VARCHAR",
     "started_at": "TIMESTAMP",
     "finished_at": "TIMESTAMP",

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import polars as pl
+import pytest
 
 from ingest.loader import ingest
 from tests.conftest import CORPUS, drop, query
@@ -195,3 +196,83 @@ def test_catalogs_and_companies_are_typed(home):
         3: "companyname: missing",
         4: "companynumber_of_employees: not a whole number 'many'",
     }
+
+
+def _segment_lines(count: int, broken_at: int | None = None) -> str:
+    lines = [
+        json.dumps(
+            {
+                "type": "page",
+                "messageId": f"m{i}",
+                "anonymousId": f"a{i % 7}",
+                "timestamp": "2026-05-01T10:00:00Z",
+                "properties": {"url": f"https://example.com/{i}"},
+            }
+        )
+        for i in range(count)
+    ]
+    if broken_at is not None:
+        lines[broken_at] = '{"type": "page", broken'
+    return "\n".join(lines) + "\n"
+
+
+def test_a_file_commits_batch_by_batch_and_a_stop_midway_is_undone(home, monkeypatch):
+    """Large files load in batches of their own transaction (memory stays one batch's); a
+    process that stops midway leaves the file `loading`, and the next ingest removes what
+    was committed and loads the file again in full: nothing doubled, nothing lost."""
+    import ingest.loader as loader
+    import ingest.readers as readers
+
+    monkeypatch.setattr(readers, "JSONL_BATCH_BYTES", 4_000)  # about 25 lines a batch
+    path = home.landing / "events" / "big.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_segment_lines(400, broken_at=350))
+
+    real_batches = loader.read_batches
+
+    def dying_after_five(file):
+        for number, batch in enumerate(real_batches(file), start=1):
+            if number == 6:
+                raise KeyboardInterrupt  # the process is stopped in the middle of the file
+            yield batch
+
+    monkeypatch.setattr(loader, "read_batches", dying_after_five)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(home)
+    partial, status = query(
+        home,
+        "select (select count(*) from raw.events), (select status from raw._loads)",
+    )[0]
+    assert 0 < partial < 400 and status == "loading"  # committed batches, not yet loaded
+
+    monkeypatch.setattr(loader, "read_batches", real_batches)
+    report = ingest(home)[0]
+    assert (report.status, report.rows_loaded, report.rows_quarantined) == ("loaded", 399, 1)
+    assert query(home, "select count(*), count(distinct event_id) from raw.events") == [(399, 399)]
+    assert query(home, "select count(*) from raw.quarantine") == [(1,)]
+    statuses = query(home, "select status, error from raw._loads order by started_at")
+    assert [s for s, _ in statuses] == ["interrupted", "loaded"]
+    assert "loads again" in statuses[0][1]
+
+
+def test_a_file_that_fails_after_committed_batches_keeps_none_of_its_rows(home, monkeypatch):
+    import ingest.loader as loader
+    import ingest.readers as readers
+
+    monkeypatch.setattr(readers, "JSONL_BATCH_BYTES", 4_000)
+    path = home.landing / "events" / "big.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_segment_lines(400))
+    real_batches = loader.read_batches
+
+    def unreadable_after_five(file):
+        for number, batch in enumerate(real_batches(file), start=1):
+            if number == 6:
+                raise readers.UnreadableFile("not a readable JSON lines file: cut short")
+            yield batch
+
+    monkeypatch.setattr(loader, "read_batches", unreadable_after_five)
+    report = ingest(home)[0]
+    assert report.status == "failed" and "cut short" in report.error
+    assert query(home, "select count(*) from raw.events") == [(0,)]
+    assert query(home, "select status from raw._loads") == [("failed",)]
