@@ -18,6 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline, serve the dashboards"
 	@echo "make test   set up (with the spark extra and Java) and run the test suite"
+	@echo "make test SPARK=no  the suite without Spark (no extra, no Java, no equivalence test)"
 	@echo "make test-spark  only the DuckDB-vs-Spark equivalence test"
 	@echo "make setup-spark  add the optional Spark extra (pyspark, dbt-spark) and Java"
 	@echo "make lint   ruff check and format check"
@@ -60,8 +61,16 @@ demo: setup
 
 # Two workers, one test file each at a time (module fixtures stay in one process): most of
 # the suite waits on dbt and server subprocesses, so two cores halve the wall time.
+# `make test` (and CI) includes the DuckDB-vs-Spark equivalence test, so it installs the spark
+# extra and Java; `make test SPARK=no` leaves both out and deselects the tests marked `spark`.
+SPARK ?= yes
+ifeq ($(SPARK),no)
+test: setup
+	$(BIN)/pytest -n 2 --dist loadfile -m "not spark"
+else
 test: setup-spark
 	$(BIN)/pytest -n 2 --dist loadfile
+endif
 
 # The DuckDB-vs-Spark equivalence test alone (about four minutes on two cores).
 test-spark: setup-spark
