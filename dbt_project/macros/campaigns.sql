@@ -144,6 +144,14 @@
     select name as timezone_name from pg_timezone_names
 {%- endmacro %}
 
+{#- Spark lists no time zones in SQL: the IANA names (pytz, in dbt's Jinja context), which
+    Spark's java.time resolves. -#}
+{% macro spark__campaign_known_timezones() -%}
+    select timezone_name from values
+        {%- for name in modules.pytz.all_timezones %} ('{{ name }}'){{ ',' if not loop.last }}{% endfor %}
+        as known(timezone_name)
+{%- endmacro %}
+
 
 {#- ISO day of the week (Monday 1 … Sunday 7) of a timestamp, an integer. -#}
 {% macro campaign_isodow(ts) -%}
