@@ -29,6 +29,7 @@ import json
 import re
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from email.message import Message
@@ -118,15 +119,17 @@ class RateLimiter:
         self.interval = 1 / rate if rate > 0 else 0.0
         self.next_at = 0.0
         self.sleep = sleep
+        self._lock = threading.Lock()  # shared by the sender threads
 
     def wait(self) -> None:
         if not self.interval:
             return
-        now = time.monotonic()
-        if self.next_at > now:
-            self.sleep(self.next_at - now)
-            now = self.next_at
-        self.next_at = now + self.interval
+        with self._lock:
+            now = time.monotonic()
+            if self.next_at > now:
+                self.sleep(self.next_at - now)
+                now = self.next_at
+            self.next_at = now + self.interval
 
 
 # --- email over SMTP -------------------------------------------------------------------------

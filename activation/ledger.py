@@ -15,17 +15,23 @@ States of a row::
                        └──(older than the give-up age)──▶ failed    errors after retries)
 
 * ``in_flight`` is committed before the message leaves, ``sent``/``failed`` after; a key in
-  ``sent``, ``failed`` or ``skipped`` is done and is never executed again.
-* **The crash rule.** A row still ``in_flight`` when a run starts was interrupted mid-send:
-  nobody knows whether the provider took it. For email and SMS it becomes ``unknown`` and is
-  never re-sent automatically: every run reports it, with the email's Message-ID (one per
-  key, ``render.message_id_for``) so the operator can look it up in the SMTP server's log (or
-  the SMS provider's), then settles it with ``resolve_unknown(home, keys, "sent")`` or
-  ``"not_sent"`` (which lets the next run send it). Webhook calls carry the key in
-  ``X-Funnelhouse-Delivery`` for receivers to deduplicate on, and non-channel actions only
-  write events with fixed ids: those two are safely executed again.
-  A send that failed ambiguously (the connection dropped after the message was handed over)
-  becomes ``unknown`` by the same rule.
+  ``sent``, ``failed`` or ``skipped`` is done and is never executed again. Rows are written
+  a batch at a time (``activation_batch_size``, one transaction for the batch's claims and
+  decisions, one for its outcomes): a DuckDB commit costs milliseconds, so one per message
+  would cap a run at a few hundred messages a second. Between the two commits the send
+  journal (``activation.journal``) records each hand-over and each acceptance.
+* **The crash rule.** A row still ``in_flight`` when a run starts was interrupted. Webhook
+  calls carry the key in ``X-Funnelhouse-Delivery`` for receivers to deduplicate on, and
+  non-channel actions only write events with fixed ids: those two are executed again. For
+  email and SMS the crashed run's journal decides, when the machine has not restarted since
+  (the journal is not synced to disk): accepted → ``sent``; never handed over → ``deferred``
+  (sent again); handed over without an answer → ``unknown``. Without a trustworthy journal
+  every such row is ``unknown`` (at most a batch). An ``unknown`` row is never re-sent
+  automatically: every run reports it, with the email's Message-ID (one per key,
+  ``render.message_id_for``) so the operator can look it up in the SMTP server's log (or the
+  SMS provider's), then settles it with ``resolve_unknown(home, keys, "sent")`` or
+  ``"not_sent"`` (which lets the next run send it). A send that failed ambiguously (the
+  connection dropped after the message was handed over) becomes ``unknown`` by the same rule.
 * Result events are written for every row in a final state: the events file a row's events
   go to is recorded before the file is written and confirmed after, so a crash in between
   is repaired by the next run (the file exists: confirm; it does not: write them again).
@@ -47,6 +53,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
+from activation.journal import Journal, JournalView
 from ingest.home import Home
 
 FINAL = ("sent", "failed", "skipped")
@@ -114,6 +121,86 @@ _COLUMNS = (
     "params",
     "due_at",
 )
+
+
+# A ledger write (``Ledger.write``): the queue row's columns and the state it goes to.
+_ENTRY_SCHEMA = {
+    "idempotency_key": pl.String,
+    "campaign_id": pl.String,
+    "campaign_name": pl.String,
+    "step_id": pl.String,
+    "action": pl.String,
+    "channel": pl.String,
+    "contact_id": pl.String,
+    "contact_key": pl.String,
+    "payload_ref": pl.String,
+    "params": pl.String,
+    "due_at": pl.Datetime("us"),
+    "state": pl.String,
+    "reason": pl.String,
+    "message_id": pl.String,
+    "result": pl.String,
+    "run_id": pl.String,
+    "started_at": pl.Datetime("us"),
+    "completed_at": pl.Datetime("us"),
+}
+_OUTCOME_SCHEMA = {
+    "idempotency_key": pl.String,
+    "state": pl.String,
+    "reason": pl.String,
+    "message_id": pl.String,
+    "attempts": pl.Int32,
+    "result": pl.String,
+    "completed_at": pl.Datetime("us"),
+}
+
+
+def _entry(row, state, reason, message_id, run_id, now, completed_at, result) -> tuple:
+    values = [row.get(c) for c in _COLUMNS]
+    values = [v if v is None or isinstance(v, datetime) else str(v) for v in values]
+    values[_COLUMNS.index("params")] = json.dumps(row.get("params") or {})
+    return (*values, state, reason, message_id, json.dumps(result or {}), run_id, now, completed_at)
+
+
+def claim(row, run_id, now, message_id, result=None) -> tuple:
+    """``in_flight``: committed before the message is handed over."""
+    return _entry(row, "in_flight", None, message_id, run_id, now, None, result)
+
+
+def decision(row, state, reason, run_id, now, result=None) -> tuple:
+    """A state reached without a send (skipped, deferred, failed, executed internally)."""
+    return _entry(row, state, reason, None, run_id, now, now, result)
+
+
+def outcome(key, state, reason, now, message_id=None, attempts=0, result=None) -> tuple:
+    """What became of a claimed send."""
+    return (key, state, reason, message_id, attempts, json.dumps(result or {}), now)
+
+
+def _settled(row: LedgerRow, journal: JournalView, now: datetime) -> tuple:
+    """The outcome of a send a crash left ``in_flight``."""
+    crashed = f"run {row.run_id or '?'} crashed"
+    if row.channel in REPLAYABLE_CHANNELS:
+        return outcome(
+            row.idempotency_key,
+            "deferred",
+            f"interrupted: {crashed}; executed again (safe for this channel)",
+            now,
+        )
+    if journal.trusted and row.idempotency_key in journal.accepted:
+        message_id, at = journal.accepted[row.idempotency_key]
+        when = datetime.fromtimestamp(at, UTC).replace(tzinfo=None) if at else now
+        reason = f"accepted by the provider before {crashed} (from its send journal)"
+        return outcome(row.idempotency_key, "sent", reason, when, message_id or None)
+    if journal.trusted and row.idempotency_key not in journal.handed_over:
+        reason = f"claimed, but {crashed} before handing it over: sent again"
+        return outcome(row.idempotency_key, "deferred", reason, now)
+    reason = (
+        f"interrupted: {crashed} while sending; it may or may not have left"
+        + (f" ({journal.why_not})" if not journal.trusted else "")
+        + f": check message id {row.message_id or '?'} with the provider, then resolve"
+    )
+    return outcome(row.idempotency_key, "unknown", reason, now)
 
 
 class ActivationBusy(RuntimeError):
@@ -261,25 +348,12 @@ class Ledger:
 
     # --- the crash rule ---
 
-    def recover(self, run_id: str) -> list[LedgerRow]:
-        """Settle rows a crashed run left ``in_flight`` (see the module's crash rule): replayable
-        channels go back to ``deferred``, email and SMS become ``unknown``. Returns them."""
+    def recover(self, journals: Path, now: datetime) -> list[LedgerRow]:
+        """Settle the rows crashed runs left ``in_flight`` by the crash rule (see the module),
+        reading each run's send journal (``activation.journal``). Returns them."""
         interrupted = self.rows("state = 'in_flight'")
-        if not interrupted:
-            return []
-        channels = ", ".join(f"'{c}'" for c in REPLAYABLE_CHANNELS)
-        self.con.execute(
-            f"""update sends set
-                  state = case when channel in ({channels}) then 'deferred' else 'unknown' end,
-                  reason = case when channel in ({channels})
-                    then 'interrupted by a crash in run ' || coalesce(run_id, '?')
-                         || ': executed again (safe for this channel)'
-                    else 'interrupted by a crash in run ' || coalesce(run_id, '?')
-                         || ' while sending: it may or may not have left; check message id '
-                         || coalesce(message_id, '?') || ' with the provider, then resolve'
-                  end
-                where state = 'in_flight'"""
-        )
+        views = {run: Journal.read(journals, run) for run in {r.run_id for r in interrupted}}
+        self.finish_all([_settled(row, views[row.run_id], now) for row in interrupted])
         return interrupted
 
     # --- writing ---
@@ -292,28 +366,8 @@ class Ledger:
         message_id: str | None,
         result: dict[str, Any] | None = None,
     ) -> None:
-        """Commit ``in_flight`` for a key about to be sent (new, or deferred before)."""
-        self._upsert(
-            row, "in_flight", None, message_id, run_id, now, completed=False, result=result
-        )
-
-    def finish(
-        self,
-        key: str,
-        state: str,
-        reason: str | None,
-        now: datetime,
-        *,
-        message_id: str | None = None,
-        attempts: int = 0,
-        result: dict[str, Any] | None = None,
-    ) -> None:
-        self.con.execute(
-            """update sends set state = ?, reason = ?, message_id = coalesce(?, message_id),
-                 attempts = attempts + ?, result = ?, completed_at = ?
-               where idempotency_key = ?""",
-            [state, reason, message_id, attempts, json.dumps(result or {}), now, key],
-        )
+        """Commit ``in_flight`` for one key about to be sent (new, or deferred before)."""
+        self.write([claim(row, run_id, now, message_id, result)])
 
     def record(
         self,
@@ -324,59 +378,75 @@ class Ledger:
         now: datetime,
         result: dict[str, Any] | None = None,
     ) -> None:
-        """A decision taken without sending (skipped, deferred, failed before the send)."""
-        self._upsert(row, state, reason, None, run_id, now, completed=True, result=result)
+        """Commit one decision taken without sending (skipped, deferred, failed before the
+        send)."""
+        self.write([decision(row, state, reason, run_id, now, result)])
 
-    def _upsert(self, row, state, reason, message_id, run_id, now, *, completed, result=None):
-        """Insert a new key's row; a key seen before may only be taken up again from
-        ``deferred`` (a plain insert is several times cheaper than insert-or-update)."""
-        values = [row.get(c) for c in _COLUMNS]
-        values[_COLUMNS.index("params")] = json.dumps(row.get("params") or {})
-        completed_at = now if completed else None
+    def write(self, entries: list[dict[str, Any]]) -> None:
+        """Commit a batch of claims and decisions (``claim``, ``decision``) in one transaction.
+        A new key is inserted; a key seen before may only be taken up again from ``deferred``:
+        any other raises and the whole batch is rolled back."""
+        if not entries:
+            return
+        batch = pl.DataFrame(entries, schema=_ENTRY_SCHEMA, orient="row")
+        self.con.register("ledger_batch", batch)
+        try:
+            self.con.begin()
+            try:
+                retaken = self.con.execute(
+                    """update sends set state = b.state, reason = b.reason,
+                         message_id = coalesce(b.message_id, sends.message_id),
+                         result = b.result, run_id = b.run_id, started_at = b.started_at,
+                         completed_at = b.completed_at, params = b.params,
+                         contact_key = b.contact_key, channel = b.channel
+                       from ledger_batch b
+                       where sends.idempotency_key = b.idempotency_key
+                         and sends.state = 'deferred'
+                       returning sends.idempotency_key"""
+                ).fetchall()
+                self.con.register(
+                    "retaken_keys",
+                    pl.DataFrame({"key": [k for (k,) in retaken]}, schema={"key": pl.String}),
+                )
+                self.con.execute(
+                    f"""insert into sends ({", ".join(_ENTRY_SCHEMA)}, first_run_id)
+                        select *, run_id from ledger_batch
+                        where idempotency_key not in (select key from retaken_keys)"""
+                )
+                self.con.commit()
+            except duckdb.ConstraintException:
+                self.con.rollback()
+                done = self.con.execute(
+                    """select idempotency_key from sends inner join ledger_batch
+                       using (idempotency_key) where sends.state <> 'deferred'"""
+                ).fetchall()
+                raise RuntimeError(
+                    f"ledger: {done[0][0] if done else '?'} is already done; "
+                    "refusing to take it up again"
+                ) from None
+            except BaseException:
+                self.con.rollback()
+                raise
+        finally:
+            self.con.unregister("ledger_batch")
+
+    def finish_all(self, outcomes: list[dict[str, Any]]) -> None:
+        """Commit the outcomes of a batch of sends (``outcome``) in one statement."""
+        if not outcomes:
+            return
+        frame = pl.DataFrame(outcomes, schema=_OUTCOME_SCHEMA, orient="row")
+        self.con.register("ledger_outcomes", frame)
         try:
             self.con.execute(
-                f"""insert into sends ({", ".join(_COLUMNS)}, state, reason, message_id, result,
-                       first_run_id, run_id, started_at, completed_at)
-                    values ({", ".join("?" for _ in _COLUMNS)}, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    *values,
-                    state,
-                    reason,
-                    message_id,
-                    json.dumps(result or {}),
-                    run_id,
-                    run_id,
-                    now,
-                    completed_at,
-                ],
+                """update sends set state = o.state, reason = o.reason,
+                     message_id = coalesce(o.message_id, sends.message_id),
+                     attempts = sends.attempts + o.attempts, result = o.result,
+                     completed_at = o.completed_at
+                   from ledger_outcomes o
+                   where sends.idempotency_key = o.idempotency_key"""
             )
-            return
-        except duckdb.ConstraintException:
-            pass
-        changed = self.con.execute(
-            """update sends set state = ?, reason = ?, message_id = coalesce(?, message_id),
-                 result = ?, run_id = ?, started_at = ?, completed_at = ?, params = ?,
-                 contact_key = ?, channel = ?
-               where idempotency_key = ? and state = 'deferred'
-               returning idempotency_key""",
-            [
-                state,
-                reason,
-                message_id,
-                json.dumps(result or {}),
-                run_id,
-                now,
-                completed_at,
-                values[_COLUMNS.index("params")],
-                row.get("contact_key"),
-                row.get("channel"),
-                row["idempotency_key"],
-            ],
-        ).fetchall()
-        if not changed:
-            raise RuntimeError(
-                f"ledger: {row['idempotency_key']} is already done; refusing to take it up again"
-            )
+        finally:
+            self.con.unregister("ledger_outcomes")
 
     # --- result events ---
 

@@ -190,9 +190,22 @@ class Renderer:
     def __init__(self, template_dirs: list[Path] | None = None):
         dirs = [str(d) for d in (template_dirs or []) if d.is_dir()] + [str(PACKAGE_TEMPLATES)]
         loader = FileSystemLoader(dirs)
-        common = dict(loader=loader, finalize=_finalize, keep_trailing_newline=False)
+        # A Renderer lives for one run: templates are read and compiled once, not checked on
+        # disk for every message (auto_reload), and catalog texts compile once each (_compiled).
+        common = dict(
+            loader=loader, finalize=_finalize, keep_trailing_newline=False, auto_reload=False
+        )
         self.html_env = _Sandbox(autoescape=True, **common)
         self.text_env = _Sandbox(autoescape=False, **common)
+        self._templates: dict[tuple[bool, str], Any] = {}
+        self._found: dict[str, str | None] = {}
+
+    def _compiled(self, env: _Sandbox, source: str):
+        """A catalog text (Mautic tokens allowed) as a template of ``env``, compiled once."""
+        key = (env is self.html_env, source)
+        if key not in self._templates:
+            self._templates[key] = env.from_string(mautic_tokens(source))
+        return self._templates[key]
 
     # --- email ---
 
@@ -256,9 +269,9 @@ class Renderer:
         name = self._first_template(f"email/{content.email_id}.j2")
         own = name is not None
         if content.html and not own:  # the catalog carries the email's body
-            html_body = self.html_env.from_string(mautic_tokens(content.html)).render(variables)
+            html_body = self._compiled(self.html_env, content.html).render(variables)
             text_body = (
-                self.text_env.from_string(mautic_tokens(content.text)).render(variables)
+                self._compiled(self.text_env, content.text).render(variables)
                 if content.text
                 else html_to_text(html_body)
             )
@@ -284,14 +297,17 @@ class Renderer:
             raise RenderError(
                 f"email {content.email_id}: no subject (not in the emails catalog, no template)"
             )
-        return self.text_env.from_string(mautic_tokens(source)).render(variables)
+        return self._compiled(self.text_env, source).render(variables)
 
     def _first_template(self, name: str) -> str | None:
-        try:
-            self.text_env.get_template(name)
-        except TemplateNotFound:
-            return None
-        return name
+        """``name`` if a template folder has it (looked up once per run), else None."""
+        if name not in self._found:
+            try:
+                self.text_env.get_template(name)
+                self._found[name] = name
+            except TemplateNotFound:
+                self._found[name] = None
+        return self._found[name]
 
     @staticmethod
     def _click_url(
@@ -320,7 +336,7 @@ class Renderer:
         try:
             name = self._first_template(f"sms/{sms_id}.j2")
             if name is None and message:
-                text = self.text_env.from_string(mautic_tokens(message)).render(variables)
+                text = self._compiled(self.text_env, message).render(variables)
             else:
                 template = self.text_env.get_template(name or "sms/default.j2")
                 text = template.render({**variables, "message": message or ""})
@@ -441,7 +457,10 @@ def build_message(
     """The MIME message (text and HTML alternatives); ``bytes(message)`` is what goes on the
     wire. Header values come from data (names, subjects): each is folded to one line, so no
     value can add a header."""
-    message = MIMEMultipart("alternative", policy=SMTP_POLICY)
+    # A boundary of our own spares the generator its random one and the body scan that checks
+    # it: "=_" never occurs in quoted-printable text ("=" is written "=3D").
+    boundary = "=_fh_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    message = MIMEMultipart("alternative", boundary=boundary, policy=SMTP_POLICY)
     message["From"] = _address(sender)
     message["To"] = (
         formataddr((_one_line(to_name), to), charset="utf-8") if to_name else _one_line(to)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -33,12 +34,17 @@ from activation.channels import (
     WebhookChannel,
     with_retries,
 )
+from activation.journal import Journal
 from activation.ledger import (
     FINAL,
     Ledger,
     LedgerRow,
+    activation_dir,
     activation_lock,
+    claim,
+    decision,
     ledger_path,
+    outcome,
     stale,
 )
 from activation.render import (
@@ -81,6 +87,21 @@ WEBHOOK_CONTACT_FIELDS = (
     "stage_name",
     "preferred_channel",
 )
+CHANNELS = {"email": SmtpChannel, "sms": SmsChannel, "webhook": WebhookChannel}
+DECISIONS_PER_TRANSACTION = 5_000
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A message claimed in the ledger, waiting for its batch to be handed over."""
+
+    row: dict[str, Any]
+    channel: str
+    result: dict[str, Any]
+    send: Callable[[Any], str]  # given an open channel of its kind: the provider's id
+    message_id: str | None
+    retry_ambiguous: bool
+    scope: str | None
 
 
 @dataclass(frozen=True)
@@ -207,7 +228,12 @@ class _Run:
         self.renderer = Renderer([home.root / "templates"])
         self.catalogs = Catalogs()
         self.down: dict[str, str] = {}  # channel scope → why it is not used this run
-        self.channels: dict[str, Any] = {}
+        self.channels: dict[tuple[str, int], Any] = {}  # (kind, lane) → open channel
+        self.senders = ThreadPoolExecutor(settings.smtp_connections + 2, "activation-send")
+        self.journal: Journal | None = None
+        self.decisions: list[tuple] = []  # ledger writes of the batch being built
+        self.claims: list[_Claim] = []
+        self.sending: tuple[list[_Claim], list[Future]] | None = None  # the batch in flight
         self.limiters = {
             "email": RateLimiter(settings.email_rate_per_second),
             "sms": RateLimiter(settings.sms_rate_per_second),
@@ -228,10 +254,12 @@ class _Run:
                     "them unknown"
                 )
         else:
-            for row in self.ledger.recover(report.run_id):
+            journals = journal_dir(self.home)
+            for row in self.ledger.recover(journals, self.now):
                 report.notes.append(
                     f"recovered {row.idempotency_key} left in flight by run {row.run_id}"
                 )
+            Journal.remove_all(journals)
         due = read_due(self.home, self.now, self.campaign)
         report.published_at = due.published_at
         if due.note:
@@ -256,15 +284,29 @@ class _Run:
             todo = todo[: self.settings.activation_max_actions]
         if todo:
             self._prepare(todo)
+        completed = False
         try:
             for done, (row, existing) in enumerate(todo, start=1):
                 contact = due.contacts.get(row["contact_id"])
                 self._one(row, contact, existing)
+                # A batch is bounded by its claims (what a crash can leave unsettled); decisions
+                # send nothing, so they wait for a batch longer (thousands per transaction).
+                if (
+                    len(self.claims) >= self.settings.activation_batch_size
+                    or len(self.decisions) >= DECISIONS_PER_TRANSACTION
+                ):
+                    self._flush()
                 if self.progress:
                     self.progress(done, len(todo))
+            self._flush()
+            self._collect()
+            completed = True
         finally:
+            self.senders.shutdown()
             for channel in self.channels.values():
                 channel.close()
+            if self.journal:  # kept after a failure: the next run's recovery reads it
+                self.journal.close(delete=completed)
         report.unknown = [_result(r, "unknown") for r in self.ledger.rows("state = 'unknown'")]
         if self.dry_run:
             self.ledger.record_dry_run(report.run_id, self.dry_records, self.now)
@@ -338,8 +380,15 @@ class _Run:
         if self.dry_run:
             self._dry(row, state, reason, channel, preview)
             return
-        self.ledger.record(
-            self._ledger_row(row, channel), state, reason, self.report.run_id, self._clock(), result
+        self.decisions.append(
+            decision(
+                self._ledger_row(row, channel),
+                state,
+                reason,
+                self.report.run_id,
+                self._clock(),
+                result,
+            )
         )
         self.report.results.append(
             _result_from_queue(row, state, reason, channel=channel, preview=preview)
@@ -371,36 +420,109 @@ class _Run:
         row: dict[str, Any],
         channel: str,
         result: dict[str, Any],
-        send: Callable[[], str],
+        send: Callable[[Any], str],
         *,
         message_id: str | None = None,
         retry_ambiguous: bool = False,
         scope: str | None = None,
         preview: str | None = None,
     ) -> None:
-        """in_flight (committed) → send with retries → sent | failed | deferred | unknown."""
+        """Claim the message for the batch (``_flush`` sends it). ``send`` is given an open
+        channel of its kind and returns the provider's id."""
+        self._count(row, channel, +1)  # before the batch is sent: frequency caps see it
         if self.dry_run:
             self._dry(row, "sent", "dry run: rendered, not sent", channel, preview)
-            self._count(row, channel)
             return
-        key = row["idempotency_key"]
-        self.ledger.begin(
-            self._ledger_row(row, channel), self.report.run_id, self._clock(), message_id, result
-        )
-        limiter = self.limiters.get(channel)
+        self.claims.append(_Claim(row, channel, result, send, message_id, retry_ambiguous, scope))
+
+    def _flush(self) -> None:
+        """One batch: the previous batch's outcomes committed (``_collect``), then this one's
+        decisions and claims together (``in_flight``), and its messages handed to the sender
+        threads, one per lane (``_lanes``). The run goes on rendering the next batch while they
+        send: at most one batch is ever in flight."""
+        self._collect()
+        claims, decisions = self.claims, self.decisions
+        self.claims, self.decisions = [], []
+        now = self._clock()
+        entries = [
+            claim(
+                self._ledger_row(c.row, c.channel), self.report.run_id, now, c.message_id, c.result
+            )
+            for c in claims
+        ]
+        if claims and self.journal is None:
+            self.journal = Journal(journal_dir(self.home), self.report.run_id)
+        self.ledger.write(decisions + entries)
+        if claims:
+            lanes = self._lanes(claims).items()
+            self.sending = (
+                claims,
+                [self.senders.submit(self._send_lane, lane, todo) for lane, todo in lanes],
+            )
+
+    def _lanes(self, claims: list[_Claim]) -> dict[tuple[str, int], list[_Claim]]:
+        """Emails go round ``smtp_connections`` lanes (while one waits for the server's reply,
+        another sends); SMS and webhooks one lane each, in the queue's order (their rate limits
+        space the calls anyway). A lane is one open channel, sending its claims in order."""
+        lanes: dict[tuple[str, int], list[_Claim]] = {}
+        emails = 0
+        for c in claims:
+            lane = 0
+            if c.channel == "email":
+                lane, emails = emails % self.settings.smtp_connections, emails + 1
+            lanes.setdefault((c.channel, lane), []).append(c)
+        return lanes
+
+    def _send_lane(self, lane: tuple[str, int], claims: list[_Claim]) -> dict[str, tuple]:
+        channel = self._channel(*lane)
+        return {c.row["idempotency_key"]: self._deliver(c, channel) for c in claims}
+
+    def _collect(self) -> None:
+        """Wait for the batch being sent and commit its outcomes."""
+        if self.sending is None:
+            return
+        claims, lanes = self.sending
+        self.sending = None
+        done = {key: result for lane in lanes for key, result in lane.result().items()}
+        outcomes = [done[c.row["idempotency_key"]] for c in claims]
+        self.ledger.finish_all(outcomes)
+        for c, (_, state, reason, message_id, attempts, _, _) in zip(claims, outcomes, strict=True):
+            if state != "sent":
+                self._count(c.row, c.channel, -1)
+            if state != "unknown":  # unknown rows are listed together at the end of the run
+                self.report.results.append(
+                    _result_from_queue(
+                        c.row,
+                        state,
+                        reason,
+                        channel=c.channel,
+                        message_id=message_id,
+                        attempts=attempts,
+                    )
+                )
+
+    def _deliver(self, c: _Claim, channel) -> tuple:
+        """Hand one claimed message over, with retries (in a sender thread)."""
+        key = c.row["idempotency_key"]
+        scope = c.scope or c.channel
+        if scope in self.down or c.channel in self.down:
+            reason = self.down.get(scope) or self.down[c.channel]
+            return outcome(key, "deferred", reason, self._clock(), result=c.result)
+        limiter = self.limiters.get(c.channel)
 
         def attempt() -> str:
             if limiter:
                 limiter.wait()
-            return send()
+            return c.send(channel)
 
-        attempts = 0
+        message_id = c.message_id
         try:
+            self.journal.handing_over(key)
             provider_id, attempts = with_retries(
-                self.settings, attempt, retry_ambiguous=retry_ambiguous
+                self.settings, attempt, retry_ambiguous=c.retry_ambiguous
             )
             state, reason, message_id = "sent", None, provider_id or message_id
-            self._count(row, channel)
+            self.journal.accepted(key, message_id)
         except Permanent as error:
             state, reason, attempts = "failed", error.reason, getattr(error, "attempts", 1)
         except Ambiguous as error:
@@ -408,22 +530,19 @@ class _Run:
         except (Transient, ChannelDown) as error:
             state, reason, attempts = "deferred", error.reason, getattr(error, "attempts", 1)
             if error.scope or isinstance(error, ChannelDown):
-                self.down[error.scope or scope or channel] = error.reason
-        finish_at = self._clock()
-        self.ledger.finish(
-            key, state, reason, finish_at, message_id=message_id, attempts=attempts, result=result
-        )
-        outcome = _result_from_queue(
-            row, state, reason, channel=channel, message_id=message_id, attempts=attempts
-        )
-        if state == "unknown":
-            return  # listed with every unknown row at the end of the run
-        self.report.results.append(outcome)
+                self.down[error.scope or scope] = error.reason
+        return outcome(key, state, reason, self._clock(), message_id, attempts, c.result)
 
-    def _count(self, row, channel) -> None:
+    def _channel(self, kind: str, lane: int = 0):
+        """The open channel of a lane (opened on first use, closed at the end of the run)."""
+        if (kind, lane) not in self.channels:
+            self.channels[kind, lane] = CHANNELS[kind](self.settings)
+        return self.channels[kind, lane]
+
+    def _count(self, row, channel, change: int) -> None:
         key = (row["contact_id"], channel)
         day, week = self.sent_counts.get(key, (0, 0))
-        self.sent_counts[key] = (day + 1, week + 1)
+        self.sent_counts[key] = (day + change, week + change)
 
     # --- messages: email, SMS, marketing message ---
 
@@ -531,16 +650,13 @@ class _Run:
             date=datetime.now(UTC),
         )
         message_id = message_id_for(row["idempotency_key"], envelope)
-        if self.dry_run:
-            self._send(row, "email", result, lambda: "", preview=rendered.subject)
-            return
-        smtp = self.channels.get("email") or self.channels.setdefault("email", SmtpChannel(s))
         self._send(
             row,
             "email",
             result,
-            lambda: smtp.send(message, envelope, to),
+            lambda smtp: smtp.send(message, envelope, to),
             message_id=message_id,
+            preview=rendered.subject,
         )
 
     def _sms(self, row, contact, sms_id: str, result: dict[str, Any]) -> None:
@@ -552,11 +668,7 @@ class _Run:
             self._decide(row, "failed", str(error), result)
             return
         to = row.get("mobile") or contact["mobile"]
-        if self.dry_run:
-            self._send(row, "sms", result, lambda: "", preview=text)
-            return
-        sms = self.channels.get("sms") or self.channels.setdefault("sms", SmsChannel(self.settings))
-        self._send(row, "sms", result, lambda: sms.send(to, text))
+        self._send(row, "sms", result, lambda sms: sms.send(to, text), preview=text)
 
     # --- webhooks ---
 
@@ -565,12 +677,9 @@ class _Run:
         if "webhook" in self.down:
             self._decide(row, "deferred", self.down["webhook"], result)
             return
-        webhook = self.channels.get("webhook") or self.channels.setdefault(
-            "webhook", WebhookChannel(self.settings)
-        )
         params = row["params"]
         try:
-            url = webhook.url_for(row.get("payload_ref"), params)
+            url = self._channel("webhook").url_for(row.get("payload_ref"), params)
         except SendError as error:
             self._decide(row, "failed", error.reason, result)
             return
@@ -594,7 +703,7 @@ class _Run:
             row,
             "webhook",
             result,
-            lambda: webhook.send(url, payload, row["idempotency_key"], method),
+            lambda webhook: webhook.send(url, payload, row["idempotency_key"], method),
             retry_ambiguous=True,
             scope=scope,
             preview=url,
@@ -663,6 +772,10 @@ class _Run:
         self.ledger.confirm_events_file(name)
         self.report.events_file = path
         self.report.events_written = len(events)
+
+
+def journal_dir(home: Home) -> Path:
+    return activation_dir(home) / "journal"
 
 
 def _webhook_contact(contact: dict[str, Any], fields) -> dict[str, Any]:

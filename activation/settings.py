@@ -42,6 +42,12 @@ class ActivationSettings(EnvSettings):
     smtp_messages_per_connection: int = Field(
         200, ge=1, description="Reconnect after this many messages on one connection."
     )
+    smtp_connections: int = Field(
+        2,
+        ge=1,
+        description="SMTP connections sending at once (one thread each: while one waits for "
+        "the server's reply, another sends).",
+    )
 
     # --- SMS over a Twilio-compatible HTTP API ---
     sms_url: str | None = Field(
@@ -100,6 +106,12 @@ class ActivationSettings(EnvSettings):
     )
     activation_max_actions: int = Field(
         0, ge=0, description="Execute at most this many queue rows per run (0: all that are due)."
+    )
+    activation_batch_size: int = Field(
+        100,
+        ge=1,
+        description="Messages per ledger transaction: a batch's claims are committed before "
+        "any of its messages is sent, its outcomes after (1: a commit per message).",
     )
     activation_lock_timeout_seconds: float = Field(
         600, ge=0, description="How long a run waits for another activation run to finish."

@@ -42,11 +42,12 @@ def write_new_events(home: Home, share: float) -> tuple[Path, int]:
     total_files = len(list((home.landing / "events").glob("events-*.jsonl")))
     wanted = max(1, int(len(lines) * total_files * share))
     sample = lines.sample(n=min(wanted, len(lines)), seed=1)
-    target = home.landing / "events" / f"new-{int(time.time())}.jsonl"
+    stamp = int(time.time())
+    target = home.landing / "events" / f"new-{stamp}.jsonl"
     with target.open("w") as handle:
         for i, line in enumerate(sample):
             call = json.loads(line)
-            call["messageId"] = f"{call['messageId']}-new-{i}"
+            call["messageId"] = f"{call['messageId']}-new-{stamp}-{i}"  # new on every call
             handle.write(json.dumps(call) + "\n")
     return target, len(sample)
 

@@ -190,7 +190,11 @@ def scenario(args: argparse.Namespace) -> list[Step]:
 
 FULL_BUILD_RESULTS = "full-build-run_results.json"
 # Each floor script computes the same figures as one mart, by hand, from raw tables.
-FLOORS = {"email_performance.sql": "rpt_email_performance"}
+FLOORS = {
+    "email_performance.sql": "rpt_email_performance",
+    "points_totals.sql": "fct_points_ledger",
+    "segment_membership.sql": "segment_membership",
+}
 
 
 def floors(home: Path) -> list[Step]:

@@ -34,6 +34,10 @@ SECTIONS = {
     "Scoring": [
         ("points_stages", "Points & stages", ":material/leaderboard:"),
     ],
+    "Desk": [
+        ("integrations", "Integrations", ":material/extension:"),
+        ("team_scorecard", "Team scorecard", ":material/scoreboard:"),
+    ],
     "Analysis": [
         ("reports", "Reports", ":material/query_stats:"),
         ("pipeline_health", "Pipeline health", ":material/monitor_heart:"),

@@ -10,8 +10,9 @@ DEFAULT_HOME = "data"
 HOME_ENV = "FUNNELHOUSE_HOME"
 
 # Folders under landing/ and the kind of data each one holds (collector: the tracking
-# collector's batch files, events in the Segment spec).
-SOURCE_KINDS = ("contacts", "companies", "events", "catalogs", "mautic", "collector")
+# collector's batch files, events in the Segment spec; desk: the marketing team's sources in
+# desk/<table>/, issue 12).
+SOURCE_KINDS = ("contacts", "companies", "events", "catalogs", "mautic", "collector", "desk")
 
 
 @dataclass(frozen=True)

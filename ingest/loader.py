@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,7 +37,7 @@ class LandingFile:
     path: Path
     relative: str  # path under landing/, the file's name in the ledger and in _source
     kind: str
-    catalog: str | None = None
+    catalog: str | None = None  # the subfolder of catalogs/ or desk/
 
 
 @dataclass
@@ -70,7 +71,8 @@ def landing_files(home: Home) -> Iterator[LandingFile]:
         if any(part.startswith(".") for part in relative.parts) or path.stem.upper() == "README":
             continue
         kind = relative.parts[0] if len(relative.parts) > 1 else ""
-        catalog = relative.parts[1] if kind == "catalogs" and len(relative.parts) > 2 else None
+        nested = kind in ("catalogs", "desk") and len(relative.parts) > 2
+        catalog = relative.parts[1] if nested else None
         yield LandingFile(path, relative.as_posix(), kind, catalog)
 
 
@@ -85,18 +87,30 @@ def ingest(
     """Load new files; ``on_file`` hears about each file as it is done (for progress)."""
     home.ensure()
     reports = []
-    with warehouse.connect(home.warehouse) as con:
+    with warehouse.interruptible("ingesting"), warehouse.connect(home.warehouse) as con:
         warehouse.ensure_raw_schema(con)
         undo_interrupted(con)
-        done = warehouse.loaded_versions(con)
+        loaded = warehouse.loaded_files(con)
+        done = {(path, digest) for path, digest, _, _ in loaded}
+        # (path, size, modification time) → hash: a file that still has them need not be read
+        unchanged = {
+            (path, size, modified): digest
+            for path, digest, size, modified in loaded
+            if modified is not None
+        }
         loaded_paths = {path for path, _ in done}
         tombstones = Tombstones.load(con)  # people `funnelhouse forget` removed
         for landing_file in landing_files(home):
-            digest = content_hash(landing_file.path)
+            # A file with the size and modification time of a loaded version is that version
+            # (as make and rsync assume): a run with no new data reads no file in full.
+            stat = landing_file.path.stat()
+            digest = unchanged.get((landing_file.relative, stat.st_size, stat.st_mtime_ns))
+            digest = digest or content_hash(landing_file.path)
             if (landing_file.relative, digest) in done:
                 report = FileReport(landing_file.relative, landing_file.kind, "skipped")
             else:
-                report = _load_file(con, landing_file, digest, tombstones)
+                with warehouse.interruptible(f"loading {landing_file.relative}"):
+                    report = _load_file(con, landing_file, digest, stat, tombstones)
                 report.new_version = landing_file.relative in loaded_paths
             reports.append(report)
             if on_file:
@@ -107,19 +121,23 @@ def ingest(
 def load_campaigns(home: Home, folder: Path = CAMPAIGNS_DIR) -> CampaignLoad:
     """Validate the campaign files and replace the ``raw.campaign_*`` tables (one transaction);
     a broken file loads nothing of its campaign and is reported, never raised."""
-    with warehouse.connect(home.warehouse) as con:
+    with warehouse.interruptible("loading campaigns"), warehouse.connect(home.warehouse) as con:
         warehouse.ensure_raw_schema(con)
         return load_campaign_tables(con, folder)
 
 
 def _load_file(
-    con, landing_file: LandingFile, digest: str, tombstones: Tombstones | None = None
+    con,
+    landing_file: LandingFile,
+    digest: str,
+    stat: os.stat_result,
+    tombstones: Tombstones | None = None,
 ) -> FileReport:
     started = time.perf_counter()
     load_id = uuid.uuid4().hex
     loaded_at = _now()
     report = FileReport(landing_file.relative, landing_file.kind, "loading")
-    _record(con, load_id, landing_file, digest, report, loaded_at)
+    _record(con, load_id, landing_file, digest, stat, report, loaded_at)
     try:
         _check_placement(landing_file)
         for number, batch in enumerate(read_batches(landing_file.path), start=1):
@@ -248,6 +266,10 @@ def _check_placement(landing_file: LandingFile) -> None:
         if landing_file.catalog is None:
             raise UnreadableFile("catalog files go under landing/catalogs/<catalog name>/")
         target_schema("catalogs", landing_file.catalog)  # raises for an unknown catalog
+    if landing_file.kind == "desk":
+        if landing_file.catalog is None:
+            raise UnreadableFile("desk files go under landing/desk/<table>/")
+        target_schema("desk", landing_file.catalog)  # raises for an unknown folder
 
 
 def _finish(con, load_id: str, report: FileReport) -> None:
@@ -267,22 +289,29 @@ def _finish(con, load_id: str, report: FileReport) -> None:
     )
 
 
-def _record(con, load_id, landing_file, digest, report: FileReport, started_at) -> None:
+def _record(
+    con, load_id, landing_file, digest, stat: os.stat_result, report: FileReport, started_at
+) -> None:
+    """The ledger row of a load attempt; ``stat`` is the file's, taken before it was hashed
+    (so a file changed meanwhile is hashed again next time, never skipped)."""
+    columns = tuple(warehouse.LOADS_COLUMNS)
+    values = {
+        "load_id": load_id,
+        "path": landing_file.relative,
+        "content_hash": digest,
+        "source_kind": landing_file.kind,
+        "target_table": report.table,
+        "size_bytes": stat.st_size,
+        "rows_read": report.rows_read,
+        "rows_loaded": report.rows_loaded,
+        "rows_quarantined": report.rows_quarantined,
+        "status": report.status,
+        "error": report.error,
+        "started_at": started_at,
+        "finished_at": None,  # set by _finish
+        "modified_ns": stat.st_mtime_ns,
+    }
     con.execute(
-        "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            load_id,
-            landing_file.relative,
-            digest,
-            landing_file.kind,
-            report.table,
-            landing_file.path.stat().st_size,
-            report.rows_read,
-            report.rows_loaded,
-            report.rows_quarantined,
-            report.status,
-            report.error,
-            started_at,
-            None,  # set by _finish
-        ],
+        f"insert into raw._loads ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+        [values[column] for column in columns],
     )

@@ -255,11 +255,248 @@ def catalog_schema(name: str) -> TableSchema:
     )
 
 
+# --- The marketing team's desk (issue 12): files under landing/desk/<table>/ ---------------
+
+
+def _not_negative(*names: str) -> Callable[[], pl.Expr]:
+    return lambda: pl.all_horizontal(*(pl.col(n).is_null() | (pl.col(n) >= 0) for n in names))
+
+
+# Decidim's open-data export of proposals, flattened: `title/en`, `endorsements/total_count`,
+# `category/name/en` … (normalised headers `title_en`, `endorsements_total_count`, …).
+INTEGRATION_PROPOSALS = TableSchema(
+    table="integration_proposals",
+    fields=(
+        Field("id", required=True),
+        Field("reference", required=True),
+        Field("title"),
+        Field("state"),
+        Field("supports", "int"),
+        Field("endorsements", "int"),
+        Field("comments", "int"),
+        Field("followers", "int"),
+        Field("published_at", "timestamp", in_time_window=True),
+        Field("url"),
+        Field("category"),
+        Field("attributes", "json"),
+    ),
+    rules=(
+        RowRule(
+            ("supports", "endorsements", "comments", "followers"),
+            _not_negative("supports", "endorsements", "comments", "followers"),
+            "counts must not be negative",
+        ),
+    ),
+    extras_field="attributes",
+    aliases={
+        "title_en": "title",
+        "endorsements_total_count": "endorsements",
+        "category_name_en": "category",
+        "comments_count": "comments",
+        "followers_count": "followers",
+        "supports_count": "supports",
+    },
+)
+
+# One row per vote: a member's support of a proposal (target = the proposal's reference) or
+# a quarterly home-page vote for a listed integration (target = the integration's id).
+INTEGRATION_VOTES = TableSchema(
+    table="integration_votes",
+    fields=(
+        Field("voter", required=True),
+        Field("target", required=True),
+        Field("voted_at", "timestamp", required=True, in_time_window=True),
+        Field("attributes", "json"),
+    ),
+    extras_field="attributes",
+    aliases={
+        "voter_id": "voter",
+        "member_id": "voter",
+        "integration": "target",
+        "integration_id": "target",
+        "proposal_reference": "target",
+        "reference": "target",
+    },
+)
+
+# Membership periods: a member may join, leave and join again (one row per period).
+MEMBERS = TableSchema(
+    table="members",
+    fields=(
+        Field("member_id", required=True),
+        Field("email", "email"),
+        Field("name"),
+        Field("member_from", "timestamp", required=True, in_time_window=True),
+        Field("member_until", "timestamp"),
+        Field("attributes", "json"),
+    ),
+    rules=(
+        RowRule(
+            ("member_from", "member_until"),
+            lambda: (
+                pl.col("member_until").is_null() | (pl.col("member_until") >= pl.col("member_from"))
+            ),
+            "membership ends before it starts",
+        ),
+    ),
+    extras_field="attributes",
+    aliases={"id": "member_id", "from": "member_from", "until": "member_until"},
+)
+
+INTEGRATIONS = TableSchema(
+    table="integrations",
+    fields=(
+        Field("integration_id", required=True),
+        Field("name", required=True),
+        Field("proposal_reference"),
+        Field("repository_url"),
+        Field("licence"),
+        Field("is_open_source", "bool", required=True),
+        Field("is_partner", "bool", required=True),
+        Field("is_member", "bool", required=True),
+        Field("maintainer_email", "email"),
+        Field("use_case_score", "int"),
+        Field("last_release_at", "timestamp", in_time_window=True),
+        Field("last_commit_at", "timestamp", in_time_window=True),
+        Field("last_reviewed_at", "timestamp", in_time_window=True),
+        Field("attributes", "json"),
+    ),
+    rules=(
+        RowRule(("use_case_score",), _not_negative("use_case_score"), "score must not be negative"),
+    ),
+    extras_field="attributes",
+    aliases={
+        "id": "integration_id",
+        "license": "licence",
+        "repository": "repository_url",
+        "open_source": "is_open_source",
+        "partner": "is_partner",
+        "member": "is_member",
+        "maintainer": "maintainer_email",
+        "last_release_date": "last_release_at",
+        "last_commit_date": "last_commit_at",
+        "last_content_review_date": "last_reviewed_at",
+        "last_review_date": "last_reviewed_at",
+    },
+)
+
+# Social monitoring: posts that mention the product or carry its hashtags (JSON lines from a
+# listening tool). `hashtags` is kept as text: a JSON array or a delimited list, split in dbt.
+SOCIAL_MENTIONS = TableSchema(
+    table="social_mentions",
+    fields=(
+        Field("platform", required=True),
+        Field("post_id", required=True),
+        Field("author_handle", required=True),
+        Field("author_name"),
+        Field("text"),
+        Field("hashtags"),
+        Field("posted_at", "timestamp", required=True, in_time_window=True),
+        Field("url"),
+        Field("attributes", "json"),
+    ),
+    extras_field="attributes",
+    aliases={
+        "network": "platform",
+        "id": "post_id",
+        "handle": "author_handle",
+        "username": "author_handle",
+        "screen_name": "author_handle",
+        "author": "author_handle",
+        "name": "author_name",
+        "content": "text",
+        "body": "text",
+        "tags": "hashtags",
+        "created_at": "posted_at",
+        "timestamp": "posted_at",
+        "link": "url",
+    },
+)
+
+# Channel scorecards: Google Search Console's performance export (one row per day, query and
+# page; `ctr` is kept as exported text, "3.5%" or 0.035, and recomputed from clicks and
+# impressions) and social analytics per post and day (a row without post_id: the account).
+SEARCH_CONSOLE = TableSchema(
+    table="search_console",
+    fields=(
+        Field("date", "timestamp", required=True, in_time_window=True),
+        Field("query", required=True),
+        Field("page"),
+        Field("clicks", "int", required=True),
+        Field("impressions", "int", required=True),
+        Field("ctr"),
+        Field("position", "float"),
+        Field("attributes", "json"),
+    ),
+    rules=(
+        RowRule(("clicks", "impressions"), _not_negative("clicks", "impressions"), "negative"),
+        RowRule(
+            ("clicks", "impressions"),
+            lambda: pl.col("clicks") <= pl.col("impressions"),
+            "more clicks than impressions",
+        ),
+        RowRule(
+            ("position",),
+            lambda: pl.col("position").is_null() | (pl.col("position") >= 1),
+            "position below 1",
+        ),
+    ),
+    extras_field="attributes",
+    aliases={
+        "day": "date",
+        "top_queries": "query",
+        "queries": "query",
+        "search_query": "query",
+        "top_pages": "page",
+        "landing_page": "page",
+        "url": "page",
+        "average_position": "position",
+        "avg_position": "position",
+        "url_clicks": "clicks",
+    },
+)
+
+SOCIAL_ANALYTICS = TableSchema(
+    table="social_analytics",
+    fields=(
+        Field("platform", required=True),
+        Field("date", "timestamp", required=True, in_time_window=True),
+        Field("post_id"),
+        Field("followers", "int"),
+        Field("impressions", "int"),
+        Field("engagements", "int"),
+        Field("attributes", "json"),
+    ),
+    rules=(
+        RowRule(
+            ("followers", "impressions", "engagements"),
+            _not_negative("followers", "impressions", "engagements"),
+            "counts must not be negative",
+        ),
+    ),
+    extras_field="attributes",
+    aliases={"network": "platform", "day": "date", "post": "post_id", "id": "post_id"},
+)
+
+DESK_TABLES: dict[str, TableSchema] = {
+    schema.table: schema
+    for schema in (
+        INTEGRATION_PROPOSALS,
+        INTEGRATION_VOTES,
+        MEMBERS,
+        INTEGRATIONS,
+        SOCIAL_MENTIONS,
+        SEARCH_CONSOLE,
+        SOCIAL_ANALYTICS,
+    )
+}
+
 TABLES: dict[str, TableSchema] = {
     "contacts": CONTACTS,
     "companies": COMPANIES,
     "events": EVENTS,
     **{name: catalog_schema(name) for name in CATALOGS},
+    **DESK_TABLES,
 }
 
 

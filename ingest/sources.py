@@ -26,7 +26,7 @@ from ingest.readers import (
     reject_frame,
     truncate,
 )
-from ingest.schemas import COMPANIES, CONTACTS, EVENTS, TABLES, TableSchema
+from ingest.schemas import COMPANIES, CONTACTS, DESK_TABLES, EVENTS, TABLES, TableSchema
 from ingest.vocabulary import CALL_EVENT_TYPES, CATALOGS, TRACK_EVENT_TYPES
 
 
@@ -45,12 +45,18 @@ class Mapped:
 
 
 def target_schema(kind: str, catalog: str | None) -> TableSchema | None:
-    """The raw table a landing folder feeds (``None`` for Mautic: decided per file)."""
+    """The raw table a landing folder feeds (``None`` for Mautic: decided per file);
+    ``catalog`` is the subfolder of ``catalogs/`` and ``desk/``."""
     if kind == "catalogs":
         if catalog not in CATALOGS:
             known = ", ".join(CATALOGS)
             raise UnreadableFile(f"unknown catalog folder '{catalog}' (known: {known})")
         return TABLES[catalog]
+    if kind == "desk":
+        if catalog not in DESK_TABLES:
+            known = ", ".join(DESK_TABLES)
+            raise UnreadableFile(f"unknown desk folder '{catalog}' (known: {known})")
+        return DESK_TABLES[catalog]
     if kind == "collector":
         return EVENTS
     return None if kind == "mautic" else TABLES[kind]

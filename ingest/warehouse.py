@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -23,6 +26,7 @@ LOADS_COLUMNS = {
     "error": "VARCHAR",
     "started_at": "TIMESTAMP",
     "finished_at": "TIMESTAMP",
+    "modified_ns": "BIGINT",  # the file's modification time when it was read (st_mtime_ns)
 }
 
 QUARANTINE_COLUMNS = {
@@ -37,9 +41,29 @@ QUARANTINE_COLUMNS = {
 }
 
 
+def memory_limit() -> str:
+    """DuckDB's memory limit for the pipeline's own connections to big files: the one dbt's
+    profile sets (dbt_project/profiles.yml). Without it DuckDB's buffer pool may grow to 80% of
+    the machine's memory while copying a large file (a full publish of 1M contacts peaked near
+    17 GiB); with it, big joins and sorts spill to a temporary directory beside the file."""
+    return os.environ.get("FUNNELHOUSE_DUCKDB_MEMORY_LIMIT", "5GB")
+
+
+@contextmanager
+def interruptible(doing: str) -> Iterator[None]:
+    """Report a signal (SIGTERM, Ctrl-C) that lands inside a DuckDB query as the interruption it
+    is: DuckDB turns it into ``RuntimeError('Query interrupted')``, which reads as a bug."""
+    try:
+        yield
+    except RuntimeError as error:
+        if str(error) != "Query interrupted":
+            raise
+        raise KeyboardInterrupt(f"Interrupted while {doing}") from None
+
+
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -70,10 +94,17 @@ def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
             con.unregister("_append_frame")
 
 
+def loaded_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, int | None]]:
+    """(path, content hash, size, modification time) of every loaded file version."""
+    rows = con.execute(
+        "select path, content_hash, size_bytes, modified_ns from raw._loads where status = 'loaded'"
+    )
+    return rows.fetchall()
+
+
 def loaded_versions(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     """(path, content hash) of every file already loaded: those are never loaded again."""
-    rows = con.execute("select path, content_hash from raw._loads where status = 'loaded'")
-    return set(rows.fetchall())
+    return {(path, digest) for path, digest, _, _ in loaded_files(con)}
 
 
 def compact(path: Path) -> None:
@@ -83,12 +114,11 @@ def compact(path: Path) -> None:
     file's blocks; a copy holds only live rows. ``funnelhouse forget`` needs that (the values
     are personal data). The caller must hold the file's writer lock: nobody else may have it
     open for writing (readers keep the old file until they close it)."""
-    import os
     import uuid
 
     fresh = path.with_name(f".{path.stem}-compact-{uuid.uuid4().hex[:8]}.duckdb")
     try:
-        with duckdb.connect(str(path)) as con:
+        with connect(path) as con:
             name = con.execute("select current_database()").fetchone()[0]
             con.execute("attach ? as compacted", [str(fresh)])
             con.execute(f'copy from database "{name}" to compacted')

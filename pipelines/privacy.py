@@ -51,7 +51,7 @@ from typing import Any
 
 import duckdb
 
-from ingest import fields
+from ingest import fields, warehouse
 from ingest.home import Home
 from ingest.schemas import TABLES
 from ingest.tombstones import (
@@ -531,7 +531,7 @@ def _rebuild(home: Home, person: Person, held_before, report: ForgetReport, say)
     report.build_ok = result.returncode == 0
     if report.build_ok:
         say(f"dbt build succeeded ({seconds:.0f} s); publishing")
-        publish(home)
+        publish(home, full=True)  # a fresh file: no deleted values left in free blocks
     else:
         report.notes += _dbt_failures(home)
         report.notes.append(
@@ -552,7 +552,7 @@ def _redact_published(home: Home, person: Person) -> None:
     staging = path.with_name(f".{path.stem}-redacted-{uuid.uuid4().hex[:8]}.duckdb")
     try:
         shutil.copyfile(path, staging)
-        with duckdb.connect(str(staging)) as con:
+        with warehouse.connect(staging) as con:
             catalog = con.execute("select current_database()").fetchone()[0]
             for table in tables(con, catalog):
                 found = predicate(table, person)

@@ -6,13 +6,23 @@ copied into a new DuckDB file beside the published one, which then replaces it w
 ``rename``: a reader opens either the old file or the new one, never a half-written one, and a
 reader still holding the old file keeps reading it until it closes its connection.
 
+Publishing follows the new data, not the history: the new file starts as a copy of the
+published one (a sequential file copy), and an incremental fact table with a `built_at` column
+(see the dbt macro `build_time`) only gets the rows written since it was last published,
+replacing those of the same unique key (the model's `unique_key`); keys the build no longer
+has are deleted. Every other relation is copied whole, as are the fact tables on a first or a
+`full` publish (forgetting a person publishes in full: a fresh file keeps no deleted values in
+its free blocks) or when more than half of a table changed.
+
 A publish killed halfway leaves its staging file behind (the process had no chance to remove
 it); the next publish removes the staging files of processes that are gone.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,8 +30,9 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import warehouse
 from ingest.home import Home
-from pipelines.dbt_project import dbt_target_name
+from pipelines.dbt_project import MANIFEST, dbt_target_name
 
 # Schemas the dbt project builds for readers (staging and intermediate stay private).
 PUBLISHED_SCHEMAS = ("marts", "segments", "reports")
@@ -39,27 +50,48 @@ class PublishReport:
     tables: dict[str, int]  # "schema.table" → rows
     published_at: datetime
     bytes: int
+    delta: dict[str, int] | None = None  # "schema.table" → rows written, for those updated
 
 
 def published_path(home: Home) -> Path:
     return home.published / PUBLISHED_FILE
 
 
-def publish(home: Home, run_id: str = "") -> PublishReport:
-    """Copy every relation of PUBLISHED_SCHEMAS (views become tables) and swap the file in."""
+def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishReport:
+    """Publish every relation of PUBLISHED_SCHEMAS (views become tables) into a staging file
+    and swap it in (see the module for what is copied and what is updated)."""
     target = published_path(home)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned_staging(target.parent)
     staging = target.with_name(f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb")
     published_at = datetime.now(UTC).replace(tzinfo=None)
     tables: dict[str, int] = {}
+    delta: dict[str, int] = {}
+    # After a Spark build every table is copied whole (its keyed models are full rebuilds).
+    spark = dbt_target_name() == "spark"
+    keys = {} if full or spark or not target.exists() else incremental_keys()
     try:
-        with duckdb.connect(str(staging)) as con:
+        if keys:
+            shutil.copyfile(target, staging)
+        with warehouse.connect(staging) as con:
             con.execute("attach ? as build (read_only)", [str(home.warehouse)])
-            for (schema, name), source in _sources(con, home).items():
-                con.execute(f'create schema if not exists "{schema}"')
-                con.execute(f'create table "{schema}"."{name}" as select * from {source}')
-                tables[f"{schema}.{name}"] = _count(con, f'"{schema}"."{name}"')
+            sources = _sources(con, home)
+            relations = list(sources)
+            _drop_stale(con, relations)
+            for schema, name in relations:
+                relation = f'"{schema}"."{name}"'
+                key = keys.get((schema, name))
+                written = _update(con, relation, key) if key else None
+                if written is None:
+                    con.execute(f'create schema if not exists "{schema}"')
+                    con.execute(f"drop table if exists {relation}")
+                    con.execute(
+                        f"create table {relation} as select * from {sources[(schema, name)]}"
+                    )
+                else:
+                    delta[f"{schema}.{name}"] = written
+                tables[f"{schema}.{name}"] = _count(con, relation)
+            con.execute("drop schema if exists pipeline cascade")
             con.execute("create schema pipeline")
             for raw_name, name in PIPELINE_TABLES.items():
                 con.execute(
@@ -78,13 +110,81 @@ def publish(home: Home, run_id: str = "") -> PublishReport:
     finally:
         staging.unlink(missing_ok=True)
         staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
-    return PublishReport(target, tables, published_at, target.stat().st_size)
+    return PublishReport(target, tables, published_at, target.stat().st_size, delta or None)
+
+
+def incremental_keys() -> dict[tuple[str, str], str]:
+    """(schema, table) → unique key of the dbt project's incremental models (its manifest)."""
+    try:
+        nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+    except (OSError, ValueError, KeyError):
+        return {}  # no manifest: everything is copied whole
+    return {
+        (node["schema"], node["alias"]): node["config"]["unique_key"]
+        for node in nodes
+        if node.get("resource_type") == "model"
+        and node["config"].get("materialized") == "incremental"
+        and isinstance(node["config"].get("unique_key"), str)
+    }
+
+
+def _update(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> int | None:
+    """Bring the staging copy of an incremental fact table up to the build: the rows written
+    since it was published replace those of their keys, keys the build lost are deleted.
+    Returns the rows written, or None when the table is to be copied whole instead."""
+    columns = _columns(con, relation)
+    same = list(columns.items()) == list(_columns(con, f"build.{relation}").items())  # in order
+    if "built_at" not in columns or not same:
+        return None
+    (published_until,) = con.execute(f"select max(built_at) from {relation}").fetchone()
+    if published_until is None:
+        return None
+    (changed,) = con.execute(
+        f"select count(*) from build.{relation} where built_at > ?", [published_until]
+    ).fetchone()
+    if changed * 2 > _count(con, f"build.{relation}"):
+        return None  # a full refresh, or nearly: a fresh copy is quicker
+    con.execute(
+        f"delete from {relation} as published where not exists ("
+        f' select 1 from build.{relation} as built where built."{key}" = published."{key}")'
+    )
+    con.execute(
+        f'delete from {relation} where "{key}" in ('
+        f' select "{key}" from build.{relation} where built_at > ?)',
+        [published_until],
+    )
+    con.execute(
+        f"insert into {relation} select * from build.{relation} where built_at > ?",
+        [published_until],
+    )
+    return changed
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """Column → type, in order ({} when the relation is missing)."""
+    try:
+        return {name: kind for name, kind, *_ in con.execute(f"describe {relation}").fetchall()}
+    except duckdb.CatalogException:
+        return {}
+
+
+def _drop_stale(con: duckdb.DuckDBPyConnection, relations: list[tuple[str, str]]) -> None:
+    """Relations of the copied file the build no longer has (a model removed or renamed)."""
+    placeholders = ", ".join("?" for _ in PUBLISHED_SCHEMAS)
+    mine = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_catalog = current_database() and table_schema in ({placeholders})",
+        list(PUBLISHED_SCHEMAS),
+    ).fetchall()
+    for schema, name in set(mine) - set(relations):
+        con.execute(f'drop table "{schema}"."{name}"')
 
 
 def publish_checked(home: Home, run_id: str = "") -> tuple[PublishReport, list[str]]:
     """``publish``, then the tables whose rows in the published file differ from the build's
     (none, unless something is wrong). The caller holds the warehouse's writer lock."""
-    report = publish(home, run_id=run_id)
+    with warehouse.interruptible("publishing"):
+        report = publish(home, run_id=run_id)
     if dbt_target_name() == "spark":
         with duckdb.connect() as con:
             sources = _sources(con, home)
@@ -107,7 +207,10 @@ def remove_abandoned_staging(directory: Path) -> list[Path]:
         pid = path.name.removeprefix(STAGING_PREFIX).split("-")[0]
         if pid.isdigit() and _alive(int(pid)):
             continue  # a publish in progress (another process, or another thread of this one)
-        path.unlink(missing_ok=True)
+        if path.is_dir():  # the spill directory of a limited-memory connection (".duckdb.tmp")
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
         removed.append(path)
     return removed
 

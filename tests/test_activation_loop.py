@@ -19,7 +19,7 @@ run them; one parse for all three), the demo campaigns of dbt_project/campaigns:
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -32,30 +32,10 @@ from ingest.campaigns import load_campaign_tables
 from ingest.home import Home
 from ingest.loader import ingest
 from pipelines.dbt_project import DBT_PROJECT_DIR
-from pipelines.publish import publish
+from tests.campaign_loop import build_at, wednesday
 from tests.conftest import published
-from tests.dbt_worker import DbtWorker
 
 CAMPAIGNS = DBT_PROJECT_DIR / "campaigns"
-# What the loop needs (the campaign models, the contacts, the email sends and everything
-# upstream), without the dbt tests (the dbt suites run them): a build takes seconds.
-SELECTION = (
-    "--select",
-    "+activation_queue",
-    "+campaign_contact_state",
-    "+fct_email_sends",
-    "--exclude",
-    "resource_type:test",
-    "resource_type:unit_test",
-)
-
-
-def day_zero() -> datetime:
-    """A Wednesday, 10:00 UTC, at least nine days ago: the whole story is in the past (ingest
-    refuses events more than a day ahead)."""
-    day = datetime.now(UTC).replace(tzinfo=None, hour=10, minute=0, second=0, microsecond=0)
-    day -= timedelta(days=9)
-    return day - timedelta(days=(day.weekday() - 2) % 7)
 
 
 def write(path: Path, text: str) -> None:
@@ -120,21 +100,9 @@ def story(home: Home, t0: datetime) -> None:
     )
 
 
-def build(home: Home, dbt_worker: DbtWorker, at: datetime) -> None:
-    """ingest → dbt build with the clock pinned → publish. The builds go through the session's
-    dbt worker: one parse (dbt would parse the project again for every new --vars, costing three
-    times the build itself)."""
-    failed = [r for r in ingest(home) if r.status == "failed" or r.rows_quarantined]
-    assert not failed, failed
-    reference = json.dumps({"segment_reference_time": at.strftime("%Y-%m-%d %H:%M:%S")})
-    result = dbt_worker.run(home, "build", *SELECTION, "--vars", reference, "--quiet")
-    assert result.returncode == 0, result.stdout[-5000:]
-    publish(home)
-
-
 def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path, dbt_worker):
     home = Home.resolve(tmp_path / "home").ensure()
-    t0 = day_zero()
+    t0 = wednesday(days_ago=9)
     story(home, t0)
     ingest(home)
     with duckdb.connect(str(home.warehouse)) as con:
@@ -156,7 +124,7 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path, 
     )
     try:
         # day 0
-        build(home, dbt_worker, t0)
+        build_at(home, dbt_worker, t0)
         first = activate(home, settings=settings, now=t0)
         sent = {(r.contact_key, r.campaign_name, r.step_id) for r in first.sent}
         assert sent == {
@@ -185,7 +153,7 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path, 
 
         # day 8
         t8 = t0 + timedelta(days=8)
-        build(home, dbt_worker, t8)
+        build_at(home, dbt_worker, t8)
         third = activate(home, settings=settings, now=t8)
         assert {(r.contact_key, r.campaign_name, r.step_id, r.channel) for r in third.sent} == {
             ("ann@example.com", "Welcome series", "welcome_points", "none"),
@@ -209,7 +177,7 @@ def test_contacts_move_through_the_demo_campaigns_as_their_events_say(tmp_path, 
         assert parse_qs(text.body.decode())["Body"] == ["Hi Eve: one last offer"]
 
         # the results come back: the models see them on the next build
-        build(home, dbt_worker, t8 + timedelta(hours=1))
+        build_at(home, dbt_worker, t8 + timedelta(hours=1))
         state = {
             (campaign, email): (status, path, json.loads(branches or "{}"))
             for campaign, email, status, path, branches in published(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 
 import polars as pl
@@ -127,6 +128,28 @@ def test_reingest_loads_nothing_and_changed_file_is_a_new_version(home):
         "'events/segment_mixed.jsonl'",
     )
     assert versions == [(2, 15)]  # both versions kept, distinguishable by _load_id
+
+
+def test_a_file_is_known_by_its_size_and_time_and_read_again_once_touched(home):
+    """Like make and rsync: a file with the size and modification time of a loaded version is
+    that version, so a run with nothing new hashes no file; a new modification time makes it
+    read again, and loaded again only if its bytes changed."""
+    path = drop(home, CORPUS / "events" / "segment_mixed.jsonl", "events")
+    assert [r.status for r in ingest(home)] == ["loaded"]
+    text, stat = path.read_text(), path.stat()
+    same_size = text.replace('"m-', '"x-', 1)  # another event id, same number of bytes
+    assert same_size != text and len(same_size) == len(text)
+    path.write_text(same_size)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # size and time as loaded
+    assert [r.status for r in ingest(home)] == ["skipped"]  # not read: taken as known
+
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touched
+    (report,) = ingest(home)
+    assert report.status == "loaded" and report.new_version
+    # touched again with the same bytes: hashed, found loaded, skipped
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert [r.status for r in ingest(home)] == ["skipped"]
+    assert query(home, "select count(*), count(modified_ns) from raw._loads") == [(2, 2)]
 
 
 def test_unreadable_files_are_reported_and_the_rest_still_load(home):

@@ -112,8 +112,12 @@ def snapshot(home: Home, email: str, anonymous_ids: list[str]) -> dict[str, set[
                 mine.append("email = $email")
             params = {"id": md5(email), "anonymous": anonymous_ids, "email": email}
             params = {k: v for k, v in params.items() if f"${k}" in " ".join(mine)}
+            # what the rows say, not when they were written (authors of monitored posts are
+            # rescored every build)
+            select = "* exclude (built_at)" if "built_at" in columns else "*"
             rows = con.execute(
-                f"select * from {relation} where not coalesce({' or '.join(mine)}, false)", params
+                f"select {select} from {relation} where not coalesce({' or '.join(mine)}, false)",
+                params,
             ).fetchall()
             result[relation] = set(rows)
     return result
@@ -156,7 +160,9 @@ def person(built: Home) -> dict:
            order by (select count(*) from marts.fct_events e where e.contact_id = c.contact_id)
              desc, c.email""",
     )
-    everyone = [e for (e,) in on(published, "select email from marts.dim_contacts")]
+    everyone = [
+        e for (e,) in on(published, "select email from marts.dim_contacts where email is not null")
+    ]
     in_crm = {e for (e,) in on(built.warehouse, "select email from raw.contacts")}
     seeds = " ".join(p.read_text().lower() for p in SEEDS.glob("*.csv"))
     candidates = [

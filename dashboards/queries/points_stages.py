@@ -208,12 +208,13 @@ left join stage_then using (contact_id)
 order by rank
 """
 
-# The rules (and manual adjustments, expiries) that moved points in the period, biggest first.
-# A rule's name is the ledger's reason for its awards; decay rows read 'expired: <rule>'.
+# The rules (and social monitors, manual adjustments, expiries) that moved points in the period,
+# biggest first. A rule's name is the ledger's reason for its awards; decay rows read
+# 'expired: <rule>'.
 RULES = f"""
 select
     entry_type,
-    coalesce(rule_id, '(' || entry_type || ')') as rule_id,
+    coalesce(rule_id, monitor_id, '(' || entry_type || ')') as rule_id,
     case
         when entry_type = 'manual' then 'Manual adjustment'
         when entry_type = 'decay'
@@ -228,7 +229,7 @@ select
     coalesce(sum(delta) filter (where delta < 0), 0)::bigint as points_deducted
 {_LEDGER}
     and occurred_at >= $start and occurred_at < $stop
-group by entry_type, rule_id, point_group
+group by entry_type, coalesce(rule_id, monitor_id, '(' || entry_type || ')'), point_group
 order by abs(sum(delta)) desc, rule_id, point_group
 """
 

@@ -12,6 +12,16 @@ having count(*) > 1
 {% endtest %}
 
 
+{#- A count: never null, never negative. One query where not_null and report_accepted_range
+    would be two: the reports have well over a hundred count columns, and every test is a node
+    of each run's build. -#}
+{% test report_count(model, column_name) %}
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} is null or {{ column_name }} < 0
+{% endtest %}
+
+
 {#- Every non-null value of the column lies within [min_value, max_value] (either bound may
     be left out): rates in 0..1, counts not negative. -#}
 {% test report_accepted_range(model, column_name, min_value=none, max_value=none) %}

@@ -12,6 +12,7 @@
     -- depends_on: {{ ref('seg_enterprise_contacts') }}
     -- depends_on: {{ ref('seg_frequent_visitors') }}
     -- depends_on: {{ ref('seg_hot_leads') }}
+    -- depends_on: {{ ref('seg_integration_notice_due') }}
     -- depends_on: {{ ref('seg_linkedin_responders') }}
     -- depends_on: {{ ref('seg_newsletter_engaged') }}
     -- depends_on: {{ ref('seg_newsletter_non_openers') }}
@@ -22,6 +23,7 @@
     -- depends_on: {{ ref('seg_reengagement') }}
     -- depends_on: {{ ref('seg_sales_ready') }}
     -- depends_on: {{ ref('seg_signup_anniversary') }}
+    -- depends_on: {{ ref('seg_social_mentioners') }}
     -- depends_on: {{ ref('seg_uk_de_new') }}
     -- depends_on: {{ ref('seg_webinar_registrants') }}
 {%- endmacro %}

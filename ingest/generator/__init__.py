@@ -7,7 +7,8 @@
 * ``landing/catalogs/<name>/<name>.csv`` for emails, sms, forms, pages, assets, focus items
   and dynamic content,
 * ``landing/events/events-<chunk>.jsonl``: Segment/RudderStack page, identify and track
-  calls of contacts and anonymous visitors during the window.
+  calls of contacts and anonymous visitors during the window,
+* ``landing/desk/<table>/…``: the marketing team's desk (``desk.py``, issue 12).
 
 The window is ``[end_date - days, end_date)`` in UTC: it ends, exclusive, at ``end_date``
 00:00 UTC. The same (contacts, days, seed, end_date) give byte-identical files, whatever
@@ -25,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 from pathlib import Path
 
-from ingest.generator import catalogs, writer
+from ingest.generator import catalogs, desk, writer
 from ingest.generator.chunk import ChunkResult, run
 from ingest.generator.plan import CHUNK_SIZE, Plan, make_plan
 from ingest.generator.summary import GenerationSummary
@@ -76,6 +77,8 @@ def generate(
         path = root.landing_dir("catalogs", name) / f"{name}.csv"
         summary.files.append(writer.write_csv(frame, path, staging))
         summary.catalog_rows[name] = frame.height
+    desk_files, summary.desk_rows = desk.write(root, seed, end_date, staging, days)
+    summary.files += desk_files
 
     results, done = [], 0
     for result in _chunks(plan, root, staging, workers):  # in the order they finish

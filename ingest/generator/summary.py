@@ -23,6 +23,8 @@ class GenerationSummary:
     companies: int = 0
     events: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENT_TYPES, 0))
     catalog_rows: dict[str, int] = field(default_factory=dict)
+    # rows the marketing desk's files add to shared sources: "contacts", "emails", "events:<type>"
+    desk_rows: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # stale files of an earlier generation
 

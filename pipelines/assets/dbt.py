@@ -66,12 +66,19 @@ def dbt_models(
     home: HomeResource,
     build_policy: BuildPolicy,
 ):
-    """`dbt build` (seeds, models, tests), skipped when nothing changed since the last build.
+    """`dbt build` (seeds, models, data tests), skipped when nothing changed since the last
+    build. dbt's unit tests check the models' logic on fixed inputs, not the data: they run
+    in CI (`make test`) and with `funnelhouse build`, not in every scheduled run.
 
     When nothing changed but the last build was never published (the run that built it was
     killed, or its publish failed), this step publishes it: the publish step, downstream of
     models this step does not build, is skipped."""
-    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    args = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        *(["--full-refresh"] if config.full_refresh else []),
+    ]
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
     with home.writing(context) as target:
         # The target is part of what was built: switching engines rebuilds (and republishes).

@@ -1,6 +1,35 @@
 -- Per known contact: when first seen, identified and last active, and who they said they are
 -- in identify calls and forms (names for contacts that arrived through events only).
-with contact_events as (
+--
+-- Incremental: a contact's row depends on all its events, so each run recomputes whole
+-- contacts — those with events loaded since the last build (minus the lookback) and those a
+-- new identity link may have given or taken events — and replaces their rows (delete+insert on
+-- contact_id). A recomputed contact left with no events gets a row with no first_seen_at,
+-- which the post-hook deletes in the same transaction.
+-- depends_on: {{ ref('int_identity_links') }}
+{{ config(
+    materialized='incremental',
+    unique_key='contact_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} where first_seen_at is null",
+) }}
+
+{% if is_incremental() %}
+{% set since %}{{ loaded_watermark() }}{% endset %}
+{% endif %}
+
+with
+{% if is_incremental() %}
+recomputed_contacts as (
+    select contact_id from {{ ref('fct_events') }}
+    where contact_id is not null and loaded_at > {{ since }}
+    union
+    {{ relinked_contacts(since) }}
+),
+{% endif %}
+
+contact_events as (
     select
         *,
         -- an identify that a campaign's update_field action wrote (activation marks it
@@ -10,6 +39,9 @@ with contact_events as (
         ) as is_campaign_write
     from {{ ref('fct_events') }}
     where contact_id is not null
+    {% if is_incremental() %}
+      and contact_id in (select contact_id from recomputed_contacts)
+    {% endif %}
 ),
 
 activity as (
@@ -31,7 +63,8 @@ activity as (
         sum(case when event_type = 'page_hit' then 1 else 0 end) as page_views,
         sum(case when event_type = 'form_submit' then 1 else 0 end) as form_submissions,
         sum(case when event_type = 'email_open' then 1 else 0 end) as email_opens,
-        sum(case when event_type = 'email_click' then 1 else 0 end) as email_clicks
+        sum(case when event_type = 'email_click' then 1 else 0 end) as email_clicks,
+        max(loaded_at) as loaded_at
     from contact_events
     group by contact_id
 ),
@@ -70,7 +103,15 @@ dnc_events as (  -- the latest do-not-contact change per channel decides the sta
 )
 
 select
-    activity.*,
+    {{ 'recomputed_contacts' if is_incremental() else 'activity' }}.contact_id,
+    activity.email,
+    activity.first_seen_at,
+    activity.identified_at,
+    activity.last_active_at,
+    activity.page_views,
+    activity.form_submissions,
+    activity.email_opens,
+    activity.email_clicks,
     traits.first_name as traits_first_name,
     traits.last_name as traits_last_name,
     coalesce(email_dnc.is_dnc, false) as is_dnc_email,
@@ -78,8 +119,14 @@ select
     case when email_dnc.is_dnc then email_dnc.occurred_at end as dnc_email_at,
     coalesce(sms_dnc.is_dnc, false) as is_dnc_sms,
     case when sms_dnc.is_dnc then sms_dnc.reason end as dnc_sms_reason,
-    case when sms_dnc.is_dnc then sms_dnc.occurred_at end as dnc_sms_at
+    case when sms_dnc.is_dnc then sms_dnc.occurred_at end as dnc_sms_at,
+    activity.loaded_at
+{% if is_incremental() %}
+from recomputed_contacts  -- a row for each, so the delete+insert also removes emptied contacts
+left join activity on recomputed_contacts.contact_id = activity.contact_id
+{% else %}
 from activity
+{% endif %}
 left join traits on activity.contact_id = traits.contact_id and traits.from_latest = 1
 left join dnc_events as email_dnc
     on activity.contact_id = email_dnc.contact_id

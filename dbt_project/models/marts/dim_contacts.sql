@@ -1,7 +1,9 @@
--- One row per known contact (an email): fields from the contact exports, or from identify
--- calls and forms for contacts known only through events; company, points, stage,
+-- One row per known contact: an email, with fields from the contact exports, or from
+-- identify calls and forms for contacts known only through events; or, as Mautic's Social
+-- Monitoring does it, the author of a monitored post known only by a social handle (no email
+-- until a contact claims the handle, which merges them). Company, points, stage,
 -- do-not-contact status per channel, preferred channel and activity dates.
--- Contacts without an email are not here: they are anonymous visitors (fct_sessions).
+-- Visitors never identified are not here: they are anonymous (fct_sessions).
 with exported as (
     select * from {{ ref('stg_contacts') }} where email is not null
 ),
@@ -10,10 +12,16 @@ activity as (
     select * from {{ ref('int_contacts_activity') }}
 ),
 
+social as (  -- authors known only by their handle
+    select * from {{ ref('dim_social_authors') }} where not is_existing_contact
+),
+
 known as (
     select {{ dbt.hash('email') }} as contact_id, email from exported
     union
     select contact_id, email from activity
+    union
+    select contact_id, cast(null as {{ dbt.type_string() }}) as email from social
 ),
 
 points as (
@@ -43,7 +51,7 @@ select
     known.email,
     exported.external_id,
     exported.title,
-    coalesce(exported.first_name, activity.traits_first_name) as first_name,
+    coalesce(exported.first_name, activity.traits_first_name, social.author_name) as first_name,
     coalesce(exported.last_name, activity.traits_last_name) as last_name,
     exported.job_title,
     case
@@ -80,18 +88,29 @@ select
     case
         when {{ json_text('exported.custom_fields', 'preferred_channel') }} is not null
             then {{ json_text('exported.custom_fields', 'preferred_channel') }}
-        when not coalesce(activity.is_dnc_email, false) then 'email'
+        when known.email is not null and not coalesce(activity.is_dnc_email, false) then 'email'
         when exported.mobile is not null and not coalesce(activity.is_dnc_sms, false) then 'sms'
     end as preferred_channel,
-    coalesce(exported.created_at, activity.identified_at, activity.first_seen_at) as created_at,
+    coalesce(
+        exported.created_at,
+        activity.identified_at,
+        activity.first_seen_at,
+        social.first_mentioned_at
+    ) as created_at,
     coalesce(activity.identified_at, exported.created_at) as identified_at,
-    least(
-        coalesce(activity.first_seen_at, exported.created_at),
-        coalesce(exported.created_at, activity.first_seen_at)
+    coalesce(
+        least(
+            coalesce(activity.first_seen_at, exported.created_at),
+            coalesce(exported.created_at, activity.first_seen_at)
+        ),
+        social.first_mentioned_at
     ) as first_seen_at,
-    greatest(
-        coalesce(activity.last_active_at, exported.imported_last_active_at),
-        coalesce(exported.imported_last_active_at, activity.last_active_at)
+    coalesce(
+        greatest(
+            coalesce(activity.last_active_at, exported.imported_last_active_at),
+            coalesce(exported.imported_last_active_at, activity.last_active_at)
+        ),
+        social.last_mentioned_at
     ) as last_active_at,
     coalesce(activity.page_views, 0) as page_views,
     coalesce(activity.form_submissions, 0) as form_submissions,
@@ -100,10 +119,14 @@ select
     first_sessions.source as first_source,
     first_sessions.medium as first_medium,
     first_sessions.campaign as first_campaign,
-    exported.email is not null as is_imported
+    exported.email is not null as is_imported,
+    -- 'platform:handle' of a contact known only by a social handle
+    case when social.contact_id is not null then social.platform || ':' || social.author_handle end
+        as social_handle
 from known
 left join exported on known.email = exported.email
 left join activity on known.contact_id = activity.contact_id
+left join social on known.contact_id = social.contact_id
 left join points on known.contact_id = points.contact_id
 left join stages on known.contact_id = stages.contact_id and stages.from_latest = 1
 left join first_sessions

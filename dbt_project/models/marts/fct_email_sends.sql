@@ -3,7 +3,7 @@
 -- latest earlier send of the same email to the same contact.
 --
 -- Incremental: every (contact, email) pair with new email events is rebuilt whole.
-{{ config(materialized=keyed_incremental(), unique_key='contact_email_key', incremental_strategy='delete+insert') }}
+{{ config(materialized=keyed_incremental(), unique_key='contact_email_key', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 with email_events as (
     select
@@ -91,6 +91,7 @@ select
     engagement.first_clicked_at,
     {{ dbt.datediff('sends.sent_at', 'coalesce(engagement.first_opened_at, engagement.first_clicked_at)', 'minute') }}
         as minutes_to_open,
-    coalesce(engagement.loaded_at, (select max(loaded_at) from pair_events)) as loaded_at
+    coalesce(engagement.loaded_at, (select max(loaded_at) from pair_events)) as loaded_at,
+    {{ build_time() }} as built_at
 from sends
 inner join engagement on sends.send_id = engagement.send_id

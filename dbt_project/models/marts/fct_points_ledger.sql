@@ -1,6 +1,7 @@
 -- Every change to a contact's points, one row each: awards of the point_rules seed (Mautic's
--- point actions) for the contact's events, manual adjustments (manual_points events) and,
--- when `points_decay_days` is set, the expiry of earned points as negative 'decay' rows.
+-- point actions) for the contact's events, manual adjustments (manual_points events), the
+-- social monitors' points for the posts a contact wrote (fct_social_monitor_hits) and, when
+-- `points_decay_days` is set, the expiry of earned points as negative 'decay' rows.
 -- A contact's points are the sum of its rows' delta; a group score, the sum over one group.
 --
 -- Per contact and rule, matching events count in time order (then event id): a 'once' rule
@@ -14,8 +15,9 @@
 -- Incremental: a contact's rows depend on all its events (once, caps), so each run rescores
 -- whole contacts — those with new scoring events, those a new identity link may have given
 -- or taken events, those with points expiring since the last run, and everyone when the
--- rules (or the decay setting) changed — and replaces their rows (delete+insert on
--- contact_id). A rescored contact left with no rows gets a transient 'reset' row so its old
+-- rules (or the decay setting) changed; and every author of monitored posts, old and new, since
+-- a contact claiming a handle moves its posts without any new post (authors are few) — and
+-- replaces their rows (delete+insert on contact_id). A rescored contact left with no rows gets a transient 'reset' row so its old
 -- rows are deleted too; the post-hook removes it in the same transaction.
 -- depends_on: {{ ref('int_identity_links') }}, {{ ref('point_groups') }} (groups the ledger rows belong to)
 {#- Reset rows exist only in incremental runs: a full build (Spark: keyed_incremental()) has
@@ -24,6 +26,7 @@
     materialized=keyed_incremental(),
     unique_key='contact_id',
     incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
     post_hook=(["delete from {{ this }} where entry_type = 'reset'"]
                if keyed_incremental() == 'incremental' else []),
 ) }}
@@ -89,21 +92,29 @@ rescored_contacts as (
     -- moved that device's events from one of them to another
     {{ relinked_contacts(since) }}
     union
+    -- authors of monitored posts, and contacts who were (a claimed handle moves its posts)
+    select contact_id from {{ ref('fct_social_mentions') }}
+    union
+    select contact_id from {{ this }} where entry_type = 'monitor'
+    union
     -- contacts scored under other rules, who may score nothing now
     select contact_id
     from {{ this }}
     where rules_version <> (select rules_version from rules_version)
     {% if decay_days is not none %}
     union
-    -- contacts with points expiring since the last run: the newest row it wrote is no later
-    -- than its clock, so expiries after that row are the ones it may not have written
+    -- contacts with points expiring since the last run: the newest row it wrote from events
+    -- is no later than its clock, so expiries after that row are the ones it may not have
+    -- written (a post may be newer than the events; monitor awards are rescored anyway)
     select contact_id
     from {{ this }}
     where entry_type in ('rule', 'manual')
       and delta > 0
       and occurred_at <= (select expired_before from decay_clock)
       and occurred_at > (
-          select {{ dbt.dateadd('day', -(decay_days | int), 'max(occurred_at)') }} from {{ this }}
+          select {{ dbt.dateadd('day', -(decay_days | int), 'max(occurred_at)') }}
+          from {{ this }}
+          where entry_type <> 'monitor'
       )
     {% endif %}
 ),
@@ -184,8 +195,10 @@ earned as (
         point_group,
         'rule' as entry_type,
         rule_id,
+        cast(null as {{ dbt.type_string() }}) as monitor_id,
         reason,
         event_id,
+        cast(null as {{ dbt.type_string() }}) as mention_id,
         loaded_at
     from rule_awards
     where delta <> 0
@@ -198,11 +211,33 @@ earned as (
         'default' as point_group,
         'manual' as entry_type,
         cast(null as {{ dbt.type_string() }}) as rule_id,
+        cast(null as {{ dbt.type_string() }}) as monitor_id,
         coalesce(reason, 'manual adjustment') as reason,
         event_id,
+        cast(null as {{ dbt.type_string() }}) as mention_id,
         loaded_at
     from events
     where event_type = 'manual_points' and points_delta <> 0
+    union all
+    select
+        {{ dbt.hash(dbt.concat(["'monitor:'", 'hits.monitor_id', "':'", 'hits.mention_id'])) }}
+            as ledger_id,
+        mentions.contact_id,
+        mentions.posted_at as occurred_at,
+        hits.points as delta,
+        'default' as point_group,
+        'monitor' as entry_type,
+        cast(null as {{ dbt.type_string() }}) as rule_id,
+        hits.monitor_id,
+        {{ dbt.concat(["'social monitor: '", 'monitors.name']) }} as reason,
+        cast(null as {{ dbt.type_string() }}) as event_id,
+        hits.mention_id,
+        mentions.loaded_at
+    from {{ ref('fct_social_monitor_hits') }} as hits
+    inner join {{ ref('fct_social_mentions') }} as mentions
+        on hits.mention_id = mentions.mention_id
+    inner join {{ ref('social_monitors') }} as monitors on hits.monitor_id = monitors.monitor_id
+    where hits.points <> 0
 ),
 
 ledger as (
@@ -220,8 +255,10 @@ ledger as (
         point_group,
         'decay' as entry_type,
         rule_id,
+        monitor_id,
         {{ dbt.concat(["'expired: '", 'reason']) }} as reason,
         event_id,
+        mention_id,
         loaded_at,
         ledger_id as decayed_ledger_id
     from earned
@@ -238,11 +275,14 @@ select
     ledger.point_group,
     ledger.entry_type,
     ledger.rule_id,
+    ledger.monitor_id,
     ledger.reason,
     ledger.event_id,
+    ledger.mention_id,
     ledger.decayed_ledger_id,
     ledger.loaded_at,
-    rules_version.rules_version
+    rules_version.rules_version,
+    {{ build_time() }} as built_at
 from ledger
 cross join rules_version
 {% if is_incremental() %}
@@ -257,11 +297,14 @@ select
     cast(null as {{ dbt.type_string() }}) as point_group,
     'reset' as entry_type,
     cast(null as {{ dbt.type_string() }}) as rule_id,
+    cast(null as {{ dbt.type_string() }}) as monitor_id,
     cast(null as {{ dbt.type_string() }}) as reason,
     cast(null as {{ dbt.type_string() }}) as event_id,
+    cast(null as {{ dbt.type_string() }}) as mention_id,
     cast(null as {{ dbt.type_string() }}) as decayed_ledger_id,
     cast(null as {{ dbt.type_timestamp() }}) as loaded_at,
-    rules_version.rules_version
+    rules_version.rules_version,
+    {{ build_time() }} as built_at
 from rescored_contacts
 cross join rules_version
 where not exists (

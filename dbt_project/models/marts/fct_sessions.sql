@@ -4,7 +4,7 @@
 -- Incremental: visitors with new page hits since the last build (minus a lookback) have all
 -- their sessions rebuilt, since a late hit can join or split sessions.
 -- depends_on: {{ ref('int_identity_links') }}
-{{ config(materialized=keyed_incremental(), unique_key='anonymous_id', incremental_strategy='delete+insert') }}
+{{ config(materialized=keyed_incremental(), unique_key='anonymous_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}
 {% set since %}{{ loaded_watermark() }}{% endset %}
@@ -27,14 +27,17 @@ visitor_hits as (
         events.event_id, events.anonymous_id, events.contact_id, events.occurred_at, events.loaded_at,
         events.url, events.page_path, events.page_id, events.referrer, events.utm_source,
         events.utm_medium, events.utm_campaign, events.utm_term, events.utm_content,
-        lag(events.occurred_at) over (
-            partition by events.anonymous_id order by events.occurred_at, events.event_id
-        ) as previous_hit_at
+        lag(events.occurred_at) over by_time as previous_hit_at,
+        lead(events.occurred_at) over by_time as next_hit_at
     from {{ ref('fct_events') }} as events
     inner join visitors on events.anonymous_id = visitors.anonymous_id
     where events.event_type = 'page_hit'
+    window by_time as (partition by events.anonymous_id order by events.occurred_at, events.event_id)
 ),
 
+-- A hit starts a session after a gap longer than the timeout (or as the visitor's first) and
+-- ends one before such a gap (or as the last): the landing and exit hits, found in the same
+-- pass as the gaps, so sessions need no join back to their hits.
 flagged as (
     select
         *,
@@ -43,7 +46,10 @@ flagged as (
             when {{ dbt.datediff('previous_hit_at', 'occurred_at', 'second') }}
                 > {{ var('session_timeout_minutes') }} * 60 then 1
             else 0
-        end as starts_session
+        end as starts_session,
+        next_hit_at is null
+            or {{ dbt.datediff('occurred_at', 'next_hit_at', 'second') }}
+                > {{ var('session_timeout_minutes') }} * 60 as ends_session
     from visitor_hits
 ),
 
@@ -56,7 +62,7 @@ hits as (
     from flagged
 ),
 
-sessions as (
+landing as (  -- one row per session; the landing hit's fields (exactly one hit starts it)
     select
         anonymous_id,
         session_number,
@@ -65,40 +71,21 @@ sessions as (
         max(occurred_at) as ended_at,
         count(*) as page_views,
         max(loaded_at) as loaded_at,
-        max(case when starts_session = 1 then event_id end) as landing_event_id
+        {%- for column in ['url', 'page_path', 'page_id', 'referrer', 'utm_source', 'utm_medium',
+                           'utm_campaign', 'utm_term', 'utm_content'] %}
+        max(case when starts_session = 1 then {{ column }} end) as landing_{{ column }},
+        {%- endfor %}
+        max(case when ends_session then page_path end) as exit_path
     from hits
     group by anonymous_id, session_number
 ),
 
-landing as (
+landing_hosts as (
     select
-        sessions.*,
-        hits.url as landing_url,
-        hits.page_path as landing_path,
-        hits.page_id as landing_page_id,
-        hits.referrer,
-        hits.utm_source,
-        hits.utm_medium,
-        hits.utm_campaign,
-        hits.utm_term,
-        hits.utm_content,
-        lower(regexp_extract(hits.referrer, '^[a-z]+://([^/:?#]+)', 1)) as referrer_host,
-        lower(regexp_extract(hits.url, '^[a-z]+://([^/:?#]+)', 1)) as site_host
-    from sessions
-    inner join hits on sessions.landing_event_id = hits.event_id
-),
-
-exits as (
-    select anonymous_id, session_number, page_path as exit_path
-    from (
-        select
-            anonymous_id, session_number, page_path,
-            row_number() over (
-                partition by anonymous_id, session_number order by occurred_at desc, event_id desc
-            ) as from_last
-        from hits
-    ) as ranked
-    where from_last = 1
+        *,
+        lower(regexp_extract(landing_referrer, '^[a-z]+://([^/:?#]+)', 1)) as referrer_host,
+        lower(regexp_extract(landing_url, '^[a-z]+://([^/:?#]+)', 1)) as site_host
+    from landing
 ),
 
 referrer_class as (
@@ -107,7 +94,7 @@ referrer_class as (
         landing.session_number,
         min(classes.medium) as medium,
         min(classes.source) as source
-    from landing
+    from landing_hosts as landing
     inner join {{ ref('referrer_classes') }} as classes
         on landing.referrer_host like classes.host_pattern
     group by landing.anonymous_id, landing.session_number
@@ -127,29 +114,28 @@ select
     landing.page_views,
     landing.page_views = 1 as is_bounce,
     landing.landing_url,
-    landing.landing_path,
+    landing.landing_page_path as landing_path,
     landing.landing_page_id,
-    exits.exit_path,
-    landing.referrer,
+    landing.exit_path,
+    landing.landing_referrer as referrer,
     landing.referrer_host,
     case
-        when landing.utm_source is not null then landing.utm_source
+        when landing.landing_utm_source is not null then landing.landing_utm_source
         when landing.referrer_host is null or landing.referrer_host = landing.site_host then '(direct)'
         else coalesce(referrer_class.source, landing.referrer_host)
     end as source,
     case
-        when landing.utm_medium is not null then landing.utm_medium
-        when landing.utm_source is not null then 'unknown'
+        when landing.landing_utm_medium is not null then landing.landing_utm_medium
+        when landing.landing_utm_source is not null then 'unknown'
         when landing.referrer_host is null or landing.referrer_host = landing.site_host then 'direct'
         else coalesce(referrer_class.medium, 'referral')
     end as medium,
-    landing.utm_campaign as campaign,
-    landing.utm_term as term,
-    landing.utm_content as content,
-    landing.loaded_at
-from landing
-inner join exits
-    on landing.anonymous_id = exits.anonymous_id and landing.session_number = exits.session_number
+    landing.landing_utm_campaign as campaign,
+    landing.landing_utm_term as term,
+    landing.landing_utm_content as content,
+    landing.loaded_at,
+    {{ build_time() }} as built_at
+from landing_hosts as landing
 left join referrer_class
     on landing.anonymous_id = referrer_class.anonymous_id
     and landing.session_number = referrer_class.session_number

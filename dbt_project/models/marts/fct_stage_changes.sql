@@ -20,7 +20,7 @@
 -- (ledger decay rows) need no restaging: for a contact with no new events they come after all
 -- its awards and only lower its points, so no threshold is crossed earlier or anew.
 -- depends_on: {{ ref('int_identity_links') }}
-{{ config(materialized=keyed_incremental(), unique_key='contact_id', incremental_strategy='delete+insert') }}
+{{ config(materialized=keyed_incremental(), unique_key='contact_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}
 {% set since %}{{ loaded_watermark() }}{% endset %}
@@ -302,7 +302,8 @@ select
         partition by entered.contact_id order by entered.stage_order desc
     ) = 1 as is_current,
     inputs_loaded.loaded_at,
-    rules_version.rules_version
+    rules_version.rules_version,
+    {{ build_time() }} as built_at
 from entered
 left join inputs_loaded on entered.contact_id = inputs_loaded.contact_id
 cross join rules_version

@@ -6,9 +6,10 @@ with rules as (
     {{ personalisation_rules_with_items() }}
 ),
 
-contacts as (
+contacts as (  -- the export is keyed by email: contacts known only by a social handle wait
     select contact_id, email, {{ personalisation_fields() | join(', ') }}
     from {{ ref('dim_contacts') }}
+    where email is not null
 ),
 
 members as (

@@ -22,7 +22,8 @@ select
     contact_key,
     properties,
     _source as source_file,
-    _loaded_at as loaded_at
+    _loaded_at as loaded_at,
+    {{ build_time() }} as built_at
 from first_arrival
 {% if is_incremental() %}
 where event_id not in (select event_id from {{ this }})
