@@ -78,3 +78,70 @@
 {% macro spark__like_escape() -%}
     escape '\\'
 {%- endmacro %}
+
+
+{#- Whether `expression` contains a match of the regular expression `pattern` (both SQL
+    expressions; case-sensitive): DuckDB regexp_matches, Spark rlike. -#}
+{% macro regex_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches', 'funnelhouse')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_matches(expression, pattern) -%}
+    regexp_matches({{ expression }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro spark__regex_matches(expression, pattern) -%}
+    ({{ expression }} rlike {{ pattern }})
+{%- endmacro %}
+
+
+{#- Whether the list (array) `list` holds `value`: DuckDB list_contains, Spark
+    array_contains. -#}
+{% macro list_has(list, value) -%}
+    {{ return(adapter.dispatch('list_has', 'funnelhouse')(list, value)) }}
+{%- endmacro %}
+
+{% macro default__list_has(list, value) -%}
+    list_contains({{ list }}, {{ value }})
+{%- endmacro %}
+
+{% macro spark__list_has(list, value) -%}
+    array_contains({{ list }}, {{ value }})
+{%- endmacro %}
+
+
+{#- A text of hashtags — a JSON array, or a list separated by commas, spaces or | — as a list
+    of lower-cased tags without # and without empty ones. DuckDB: from_json to VARCHAR[],
+    string_split, list_transform/list_filter with lambdas; Spark: from_json to array<string>,
+    split, transform/filter with `->` lambdas. -#}
+{% macro hashtag_list(column) -%}
+    {{ return(adapter.dispatch('hashtag_list', 'funnelhouse')(column)) }}
+{%- endmacro %}
+
+{% macro default__hashtag_list(column) -%}
+    list_filter(
+        list_transform(
+            case
+                when ltrim(coalesce({{ column }}, '')) like '[%'
+                    then from_json({{ column }}, '["VARCHAR"]')
+                else string_split(regexp_replace(coalesce({{ column }}, ''), '[,|\s]+', ' ', 'g'), ' ')
+            end,
+            lambda tag: lower(ltrim(trim(tag), '#'))
+        ),
+        lambda tag: tag <> ''
+    )
+{%- endmacro %}
+
+{% macro spark__hashtag_list(column) -%}
+    filter(
+        transform(
+            case
+                when ltrim(coalesce({{ column }}, '')) like '[%'
+                    then from_json({{ column }}, 'array<string>')
+                else split(regexp_replace(coalesce({{ column }}, ''), '[,|\\s]+', ' '), ' ')
+            end,
+            tag -> lower(trim(leading '#' from trim(tag)))
+        ),
+        tag -> tag <> ''
+    )
+{%- endmacro %}
