@@ -262,6 +262,54 @@
 {%- endmacro %}
 
 
+{#- Whether fct_campaign_steps writes each level of its walk to a table of its own before the
+    final select (true) or computes the levels as CTEs of one statement (false). DuckDB: CTEs
+    (`as materialized`, each computed once). Spark has no materialized CTE: it inlines a CTE at
+    every reference, and a level is read twice within the next (by its decision hits and by its
+    judgement), so the plan of one statement doubles with every level (depth 6 ran out of a
+    1 GiB driver, 12 never finished). Each level as a Parquet table reads the level above as a
+    plain scan: every level is computed once. Unit tests keep the CTEs (their inputs are CTEs
+    of the test's own statement, which a separate statement cannot see). -#}
+{% macro campaign_levels_as_tables() -%}
+    {{ return(adapter.dispatch('campaign_levels_as_tables', 'funnelhouse')()) }}
+{%- endmacro %}
+
+{% macro default__campaign_levels_as_tables() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro spark__campaign_levels_as_tables() -%}
+    {{ return(model.resource_type != 'unit_test') }}
+{%- endmacro %}
+
+
+{#- The table of one level of the walk: `<model>__level_<n>` beside the model. -#}
+{% macro campaign_level_relation(level) -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__level_' ~ level})) }}
+{%- endmacro %}
+
+
+{#- Write one level (a select) to its table, replacing the last build's. -#}
+{% macro campaign_write_level(level, sql) -%}
+    {%- if execute %}
+        {%- set relation = campaign_level_relation(level) %}
+        {%- do run_query('drop table if exists ' ~ relation) %}
+        {%- do run_query('create table ' ~ relation ~ ' using parquet as\n' ~ sql) %}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The model's post-hook: drop the level tables once the model is built (nothing to do when
+    the levels were CTEs). -#}
+{% macro campaign_drop_level_tables() -%}
+    {%- if execute and campaign_levels_as_tables() %}
+        {%- for level in range(var('campaign_max_depth', 12) | int) %}
+            {%- do run_query('drop table if exists ' ~ campaign_level_relation(level)) %}
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- A step deeper than the engine walks (var campaign_max_depth) would never run. -#}
 {% test campaign_below_max_depth(model, column_name) %}
 select {{ column_name }}
