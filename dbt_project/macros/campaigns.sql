@@ -283,9 +283,17 @@
 {%- endmacro %}
 
 
-{#- The table of one level of the walk: `<model>__level_<n>` beside the model. -#}
+{#- The table of one level of the walk (`<model>__level_<n>`), or of one of the inputs the
+    levels read (`<model>__level_<name>`), beside the model. -#}
 {% macro campaign_level_relation(level) -%}
     {{ return(this.incorporate(path={'identifier': this.identifier ~ '__level_' ~ level})) }}
+{%- endmacro %}
+
+
+{#- The names of the tables campaign_write_level writes: the levels' inputs and each level. -#}
+{% macro campaign_level_names() -%}
+    {%- set names = ['steps', 'entries', 'results', 'evidence', 'decision_events', 'condition_results'] %}
+    {{ return(names + range(var('campaign_max_depth', 12) | int) | list) }}
 {%- endmacro %}
 
 
@@ -303,7 +311,7 @@
     the levels were CTEs). -#}
 {% macro campaign_drop_level_tables() -%}
     {%- if execute and campaign_levels_as_tables() %}
-        {%- for level in range(var('campaign_max_depth', 12) | int) %}
+        {%- for level in campaign_level_names() %}
             {%- do run_query('drop table if exists ' ~ campaign_level_relation(level)) %}
         {%- endfor %}
     {%- endif %}

@@ -438,15 +438,21 @@ evaluated_{{ level }} as {{ campaign_materialized() }} (
     first, reading the level above from its table, so every level is computed once; the model
     then unions those tables (campaign_levels_as_tables, campaigns.sql). -#}
 {%- if campaign_levels_as_tables() %}
+{#- The inputs every level reads are written once too, and the levels read them as tables. -#}
+{%- set input_ctes = [] %}
+{%- for name in campaign_level_names() if name is string %}
+{%- do campaign_write_level(name, 'with ' ~ shared_ctes ~ '\nselect * from ' ~ name) %}
+{%- do input_ctes.append(name ~ ' as (select * from ' ~ campaign_level_relation(name) ~ ')') %}
+{%- endfor %}
 {%- set sources = [] %}
 {%- for level in range(max_depth) %}
 {%- set parent_cte %}
-{%- if level > 0 %}
-evaluated_{{ level - 1 }} as (select * from {{ campaign_level_relation(level - 1) }}),
+{%- if level > 0 %},
+evaluated_{{ level - 1 }} as (select * from {{ campaign_level_relation(level - 1) }})
 {%- endif %}
 {%- endset %}
 {%- do campaign_write_level(
-    level, 'with ' ~ shared_ctes ~ ',\n' ~ parent_cte ~ '\n' ~ levels[level]
+    level, 'with ' ~ input_ctes | join(',\n') ~ parent_cte ~ ',\n' ~ levels[level]
     ~ '\nselect * from evaluated_' ~ level) %}
 {%- do sources.append(campaign_level_relation(level)) %}
 {%- endfor %}
