@@ -3,12 +3,13 @@
 Two homes get the same tiny generated data. One is built on Spark with the issue's own command,
 `funnelhouse run --target spark`: the Dagster definitions run ingest (and the raw Parquet
 export), one `dbt build` invocation on Spark — every seed, model and data test of the project
-(scheduled runs leave dbt's unit tests to `funnelhouse build`) — then publish from Spark's tables and activation. At the same time the other home is
-built on DuckDB with `dbt build` of seeds and models only (the rest of the suite runs the tests
-on DuckDB). Every table of the marts, segments and reports schemas is then compared: row count,
-per column the non-null and distinct counts and (numbers) the sum, plus the key figures by name
-(points totals, segment sizes, email report). Spark's tables are Parquet folders in its home,
-read here with DuckDB, so the comparison needs no second Spark session.
+(scheduled runs leave dbt's unit tests to `funnelhouse build`) — then publish from Spark's
+tables and activation. At the same time the other home is built on DuckDB with `dbt build` of
+seeds and models only (the rest of the suite runs the tests on DuckDB). Every table of the
+marts, segments and reports schemas is then compared: row count, per column the non-null and
+distinct counts and (numbers) the sum, plus the key figures by name (points totals, segment
+sizes, email report). Spark's tables are Parquet folders in its home, read here with DuckDB, so
+the comparison needs no second Spark session.
 
 Run alone: `make test-spark` (or `.venv/bin/pytest -q -s tests/test_spark_equivalence.py`).
 Needs the spark extra and Java 17 (`make test` installs both).
