@@ -145,3 +145,16 @@
         tag -> tag <> ''
     )
 {%- endmacro %}
+
+
+{#- dbt.listagg on Spark. dbt-spark's collect_list drops the order (with a warning), so a
+    concatenation would differ from DuckDB's string_agg(… order by …); Spark 4 has listagg with
+    WITHIN GROUP (ORDER BY …), which keeps it. Overrides dbt-spark's (the root project comes first
+    in the dbt namespace). -#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if limit_num -%}
+        {{ exceptions.raise_compiler_error("listagg: limit_num is not supported on Spark here") }}
+    {%- endif -%}
+    listagg({{ measure }}, {{ delimiter_text }})
+    {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+{%- endmacro %}
