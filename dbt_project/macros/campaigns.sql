@@ -297,9 +297,10 @@
 {%- endmacro %}
 
 
-{#- Write one level (a select) to its table, replacing the last build's. -#}
+{#- Write one level (a select) to its table, replacing the last build's: only when the model is
+    built (run, build), not when it is only compiled (compile, docs generate, show). -#}
 {% macro campaign_write_level(level, sql) -%}
-    {%- if execute %}
+    {%- if execute and flags.WHICH in ('run', 'build') %}
         {%- set relation = campaign_level_relation(level) %}
         {%- do run_query('drop table if exists ' ~ relation) %}
         {%- do run_query('create table ' ~ relation ~ ' using parquet as\n' ~ sql) %}
@@ -310,7 +311,7 @@
 {#- The model's post-hook: drop the level tables once the model is built (nothing to do when
     the levels were CTEs). -#}
 {% macro campaign_drop_level_tables() -%}
-    {%- if execute and campaign_levels_as_tables() %}
+    {%- if execute and flags.WHICH in ('run', 'build') and campaign_levels_as_tables() %}
         {%- for level in campaign_level_names() %}
             {%- do run_query('drop table if exists ' ~ campaign_level_relation(level)) %}
         {%- endfor %}

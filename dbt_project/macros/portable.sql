@@ -158,3 +158,18 @@
     listagg({{ measure }}, {{ delimiter_text }})
     {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
 {%- endmacro %}
+
+
+{#- dbt.datediff on Spark for hour, minute and second: the boundaries crossed, as DuckDB (and
+    dbt's other adapters) count them, not dbt-spark's ceil(elapsed seconds / unit), which makes
+    09:30 the 10th hour of its day and 09:00:50 → 09:01:10 a minute. In the session time zone
+    (UTC here), so hours start at whole multiples of 3600 s. Other parts: dbt-spark's. -#}
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    {%- set seconds = {'hour': 3600, 'minute': 60, 'second': 1}.get(datepart) -%}
+    {%- if seconds -%}
+        (floor(unix_timestamp({{ second_date }}) / {{ seconds }})
+            - floor(unix_timestamp({{ first_date }}) / {{ seconds }}))
+    {%- else -%}
+        {{ return(dbt.spark__datediff(first_date, second_date, datepart)) }}
+    {%- endif -%}
+{%- endmacro %}
