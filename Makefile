@@ -13,11 +13,14 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-packages demo test bench lint format clean
+.PHONY: help setup setup-spark system-packages java demo test test-spark bench lint format clean
 
 help:
 	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline, serve the dashboards"
-	@echo "make test   set up and run the test suite"
+	@echo "make test   set up (with the spark extra and Java) and run the test suite"
+	@echo "make test SPARK=no  the suite without Spark (no extra, no Java, no equivalence test)"
+	@echo "make test-spark  only the DuckDB-vs-Spark equivalence test"
+	@echo "make setup-spark  add the optional Spark extra (pyspark, dbt-spark) and Java"
 	@echo "make lint   ruff check and format check"
 	@echo "make bench  the scale scenario (BENCH_SCALE contacts, default 100000); figures to bench/RESULTS.md"
 
@@ -35,9 +38,19 @@ system-packages:
 
 # Idempotent: the lock file pins every Python package; uv only installs what changed.
 # `dbt parse` writes the manifest Dagster reads when the definitions are imported.
+# EXTRAS=spark adds the optional Spark extra (setup-spark); a plain `make setup` removes it.
+EXTRAS ?=
 setup: $(UV) system-packages
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet $(foreach extra,$(EXTRAS),--extra $(extra))
 	$(BIN)/python -c "from pipelines.dbt_project import ensure_manifest; ensure_manifest()"
+
+# Spark is optional (pip install -e .[spark]): pyspark and dbt-spark[session], plus a Java
+# runtime for Spark's JVM (Debian's default JRE when `java` is missing).
+java:
+	@command -v java >/dev/null 2>&1 || $(MAKE) system-packages DEBIAN_PACKAGES=default-jre-headless
+
+setup-spark: java
+	$(MAKE) --no-print-directory setup EXTRAS=spark
 
 demo: setup
 	@if ! ls $(HOME_DIR)/landing/events/*.jsonl >/dev/null 2>&1; then \
@@ -48,8 +61,20 @@ demo: setup
 
 # Two workers, one test file each at a time (module fixtures stay in one process): most of
 # the suite waits on dbt and server subprocesses, so two cores halve the wall time.
+# `make test` (and CI) includes the DuckDB-vs-Spark equivalence test, so it installs the spark
+# extra and Java; `make test SPARK=no` leaves both out and deselects the tests marked `spark`.
+SPARK ?= yes
+ifeq ($(SPARK),no)
 test: setup
+	$(BIN)/pytest -n 2 --dist loadfile -m "not spark"
+else
+test: setup-spark
 	$(BIN)/pytest -n 2 --dist loadfile
+endif
+
+# The DuckDB-vs-Spark equivalence test alone (about 12 minutes on the loaded 2-core machine).
+test-spark: setup-spark
+	$(BIN)/pytest -q -s tests/test_spark_equivalence.py
 
 # Not part of `make test`: the scale scenario, timed step by step (bench/scale.py).
 BENCH_SCALE ?= 100000

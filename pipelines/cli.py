@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+
+TargetOption = Annotated[
+    str,
+    typer.Option(
+        "--target",
+        envvar="FUNNELHOUSE_TARGET",
+        help="dbt target (profiles.yml): duckdb, or spark (needs the spark extra).",
+    ),
+]
+
+
+def _use_target(name: str) -> None:
+    """dbt (profile), ingest (Parquet export) and publish read the target from the env."""
+    from pipelines.dbt_project import TARGET_ENV
+
+    if name not in ("duckdb", "spark"):
+        console.print(f"[red]error[/] unknown target {name!r}: duckdb or spark")
+        raise typer.Exit(code=2)
+    os.environ[TARGET_ENV] = name
+
 
 HomeOption = Annotated[
     Path,
@@ -83,8 +104,9 @@ def generate(
 
 
 @app.command()
-def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
+def ingest(home: HomeOption = Path(DEFAULT_HOME), target_name: TargetOption = "duckdb") -> None:
     """Load every new landing file into raw.* tables of warehouse.duckdb (exactly once)."""
+    _use_target(target_name)
     from ingest.loader import ingest as run_ingest
     from ingest.loader import landing_files, load_campaigns
 
@@ -99,6 +121,10 @@ def ingest(home: HomeOption = Path(DEFAULT_HOME)) -> None:
         with _writing(target, "funnelhouse ingest"):
             reports = run_ingest(target, on_file=on_file)
             campaigns = load_campaigns(target)
+            if target_name == "spark":
+                from ingest.spark_export import export_raw_parquet
+
+                export_raw_parquet(target)
 
     loaded = [r for r in reports if r.status != "skipped"]
     skipped = len(reports) - len(loaded)
@@ -125,8 +151,10 @@ def build(
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
     ] = False,
     select: Annotated[str | None, typer.Option(help="dbt node selection.")] = None,
+    target_name: TargetOption = "duckdb",
 ) -> None:
     """Run `dbt build` (models, seeds, tests) on the home's warehouse."""
+    _use_target(target_name)
     from pipelines.dbt_project import run_dbt
 
     target = Home.resolve(home)
@@ -164,8 +192,10 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Build even when nothing changed since the last build.")
     ] = False,
+    target_name: TargetOption = "duckdb",
 ) -> None:
     """Run the whole loop in-process: ingest → dbt build → publish → activation."""
+    _use_target(target_name)
     from pipelines.run import run_pipeline, summary_table
     from pipelines.settings import SettingsError
 

@@ -24,9 +24,28 @@ class DbtParseError(RuntimeError):
     pass
 
 
+# The dbt output of profiles.yml to build on: duckdb (default) or spark (README).
+TARGET_ENV = "FUNNELHOUSE_TARGET"
+
+
+def dbt_target_name() -> str:
+    return os.environ.get(TARGET_ENV) or "duckdb"
+
+
 def dbt_target_path(home: Home) -> Path:
-    """dbt's artifacts and logs for one home: runs on different homes never share a target."""
-    return home.root / "dbt-target"
+    """dbt's artifacts and logs for one home: runs on different homes never share a target,
+    and each engine keeps its own (partial parsing holds per profile)."""
+    name = dbt_target_name()
+    return home.root / ("dbt-target" if name == "duckdb" else f"dbt-target-{name}")
+
+
+def spark_raw_env(home: Home) -> dict[str, str]:
+    """The raw tables ingest exported for Spark (macro spark_register_raw registers them)."""
+    from ingest.spark_export import raw_parquet_dir
+
+    folder = raw_parquet_dir(home)
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return {"FUNNELHOUSE_SPARK_RAW_TABLES": ",".join(names)}
 
 
 def dbt_env(home: Home) -> dict[str, str]:
@@ -35,6 +54,8 @@ def dbt_env(home: Home) -> dict[str, str]:
     return {
         **os.environ,
         HOME_ENV: str(home.root),
+        TARGET_ENV: dbt_target_name(),
+        **spark_raw_env(home),
         "DBT_TARGET_PATH": target,
         "DBT_LOG_PATH": target,
     }
@@ -76,7 +97,9 @@ def ensure_manifest() -> Path:
         built = MANIFEST.stat().st_mtime
         if all(path.stat().st_mtime <= built for path in project_files()):
             return MANIFEST
-    env = {**os.environ, "DBT_TARGET_PATH": str(MANIFEST_TARGET)}
+    # One manifest for every target: Dagster's assets are the same nodes on DuckDB and Spark
+    # (dbt itself re-parses per target in its own target folder when it builds).
+    env = {**os.environ, "DBT_TARGET_PATH": str(MANIFEST_TARGET), TARGET_ENV: "duckdb"}
     env.setdefault("DBT_LOG_PATH", str(MANIFEST_TARGET))
     result = subprocess.run(
         dbt_command("parse", "--quiet"),

@@ -32,7 +32,7 @@ import duckdb
 
 from ingest import warehouse
 from ingest.home import Home
-from pipelines.dbt_project import MANIFEST
+from pipelines.dbt_project import MANIFEST, dbt_target_name
 
 # Schemas the dbt project builds for readers (staging and intermediate stay private).
 PUBLISHED_SCHEMAS = ("marts", "segments", "reports")
@@ -67,13 +67,16 @@ def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishRepor
     published_at = datetime.now(UTC).replace(tzinfo=None)
     tables: dict[str, int] = {}
     delta: dict[str, int] = {}
-    keys = {} if full or not target.exists() else incremental_keys()
+    # After a Spark build every table is copied whole (its keyed models are full rebuilds).
+    spark = dbt_target_name() == "spark"
+    keys = {} if full or spark or not target.exists() else incremental_keys()
     try:
         if keys:
             shutil.copyfile(target, staging)
         with warehouse.connect(staging) as con:
             con.execute("attach ? as build (read_only)", [str(home.warehouse)])
-            relations = _relations(con)
+            sources = _sources(con, home)
+            relations = list(sources)
             _drop_stale(con, relations)
             for schema, name in relations:
                 relation = f'"{schema}"."{name}"'
@@ -82,7 +85,9 @@ def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishRepor
                 if written is None:
                     con.execute(f'create schema if not exists "{schema}"')
                     con.execute(f"drop table if exists {relation}")
-                    con.execute(f"create table {relation} as select * from build.{relation}")
+                    con.execute(
+                        f"create table {relation} as select * from {sources[(schema, name)]}"
+                    )
                 else:
                     delta[f"{schema}.{name}"] = written
                 tables[f"{schema}.{name}"] = _count(con, relation)
@@ -180,7 +185,12 @@ def publish_checked(home: Home, run_id: str = "") -> tuple[PublishReport, list[s
     (none, unless something is wrong). The caller holds the warehouse's writer lock."""
     with warehouse.interruptible("publishing"):
         report = publish(home, run_id=run_id)
-    built = row_counts(home.warehouse, report.tables)
+    if dbt_target_name() == "spark":
+        with duckdb.connect() as con:
+            sources = _sources(con, home)
+            built = {f"{s}.{n}": _count(con, source) for (s, n), source in sources.items()}
+    else:
+        built = row_counts(home.warehouse, report.tables)
     published = row_counts(report.path, report.tables)
     return report, sorted(name for name in report.tables if published[name] != built[name])
 
@@ -217,6 +227,27 @@ def _alive(pid: int) -> bool:
 
 def _quoted(name: str) -> str:
     return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def _sources(con: duckdb.DuckDBPyConnection, home: Home) -> dict[tuple[str, str], str]:
+    """(schema, table) → what to copy it from: the attached build, or after a Spark build
+    (FUNNELHOUSE_TARGET=spark) the Parquet folders Spark wrote; the build's timestamps are
+    UTC instants there, published as UTC wall-clock like DuckDB's."""
+    if dbt_target_name() != "spark":
+        return {(schema, name): f'build."{schema}"."{name}"' for schema, name in _relations(con)}
+    from ingest.spark_export import spark_tables
+
+    con.execute("set TimeZone = 'UTC'")
+    sources = {}
+    for key, folder in spark_tables(home, PUBLISHED_SCHEMAS).items():
+        scan = f"read_parquet('{folder}/*.parquet')"
+        columns = con.execute(f"describe select * from {scan}").fetchall()
+        select = ", ".join(
+            f'"{c}"::timestamp as "{c}"' if t == "TIMESTAMP WITH TIME ZONE" else f'"{c}"'
+            for c, t, *_ in columns
+        )
+        sources[key] = f"(select {select} from {scan})"
+    return sources
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

@@ -144,6 +144,14 @@
     select name as timezone_name from pg_timezone_names
 {%- endmacro %}
 
+{#- Spark lists no time zones in SQL: the IANA names (pytz, in dbt's Jinja context), which
+    Spark's java.time resolves. -#}
+{% macro spark__campaign_known_timezones() -%}
+    select timezone_name from values
+        {%- for name in modules.pytz.all_timezones %} ('{{ name }}'){{ ',' if not loop.last }}{% endfor %}
+        as known(timezone_name)
+{%- endmacro %}
+
 
 {#- ISO day of the week (Monday 1 … Sunday 7) of a timestamp, an integer. -#}
 {% macro campaign_isodow(ts) -%}
@@ -251,6 +259,63 @@
 
 {% macro postgres__campaign_materialized() -%}
     materialized
+{%- endmacro %}
+
+
+{#- Whether fct_campaign_steps writes each level of its walk to a table of its own before the
+    final select (true) or computes the levels as CTEs of one statement (false). DuckDB: CTEs
+    (`as materialized`, each computed once). Spark has no materialized CTE: it inlines a CTE at
+    every reference, and a level is read twice within the next (by its decision hits and by its
+    judgement), so the plan of one statement doubles with every level (depth 6 ran out of a
+    1 GiB driver, 12 never finished). Each level as a Parquet table reads the level above as a
+    plain scan: every level is computed once. Unit tests keep the CTEs (their inputs are CTEs
+    of the test's own statement, which a separate statement cannot see). -#}
+{% macro campaign_levels_as_tables() -%}
+    {{ return(adapter.dispatch('campaign_levels_as_tables', 'funnelhouse')()) }}
+{%- endmacro %}
+
+{% macro default__campaign_levels_as_tables() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro spark__campaign_levels_as_tables() -%}
+    {{ return(model.resource_type != 'unit_test') }}
+{%- endmacro %}
+
+
+{#- The table of one level of the walk (`<model>__level_<n>`), or of one of the inputs the
+    levels read (`<model>__level_<name>`), beside the model. -#}
+{% macro campaign_level_relation(level) -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__level_' ~ level})) }}
+{%- endmacro %}
+
+
+{#- The names of the tables campaign_write_level writes: the levels' inputs and each level. -#}
+{% macro campaign_level_names() -%}
+    {%- set names = ['steps', 'entries', 'results', 'evidence', 'decision_events', 'condition_results'] %}
+    {{ return(names + range(var('campaign_max_depth', 12) | int) | list) }}
+{%- endmacro %}
+
+
+{#- Write one level (a select) to its table, replacing the last build's: only when the model is
+    built (run, build), not when it is only compiled (compile, docs generate, show). -#}
+{% macro campaign_write_level(level, sql) -%}
+    {%- if execute and flags.WHICH in ('run', 'build') %}
+        {%- set relation = campaign_level_relation(level) %}
+        {%- do run_query('drop table if exists ' ~ relation) %}
+        {%- do run_query('create table ' ~ relation ~ ' using parquet as\n' ~ sql) %}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The model's post-hook: drop the level tables once the model is built (nothing to do when
+    the levels were CTEs). -#}
+{% macro campaign_drop_level_tables() -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and campaign_levels_as_tables() %}
+        {%- for level in campaign_level_names() %}
+            {%- do run_query('drop table if exists ' ~ campaign_level_relation(level)) %}
+        {%- endfor %}
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -9,7 +9,7 @@ where {{ partition_by }} not in (
     group by {{ partition_by }} having count(*) > 1
 )
 union all
-select * exclude (_row_in_partition)
+select {{ star_except('ranked', ['_row_in_partition']) }}
 from (
     select
         *,

@@ -7,5 +7,5 @@
 
 {#- The calendar quarter of a timestamp as 'YYYY-Qn' (sorts in time order). -#}
 {% macro desk_quarter(ts) -%}
-    cast(extract(year from {{ ts }}) as varchar) || '-Q' || cast(extract(quarter from {{ ts }}) as varchar)
+    cast(extract(year from {{ ts }}) as {{ dbt.type_string() }}) || '-Q' || cast(extract(quarter from {{ ts }}) as {{ dbt.type_string() }})
 {%- endmacro %}

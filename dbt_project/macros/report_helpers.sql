@@ -5,7 +5,16 @@
 {#- numerator / denominator as a decimal fraction; null when the denominator is 0 or null
     (a rate of nothing is unknown, not zero). -#}
 {% macro report_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('report_ratio', 'funnelhouse')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__report_ratio(numerator, denominator) -%}
     (({{ numerator }}) * 1.0 / nullif(({{ denominator }}), 0))
+{%- endmacro %}
+
+{#- Spark divides decimals into a rounded decimal: a double, as DuckDB's division gives. -#}
+{% macro spark__report_ratio(numerator, denominator) -%}
+    (cast(({{ numerator }}) as double) / nullif(({{ denominator }}), 0))
 {%- endmacro %}
 
 

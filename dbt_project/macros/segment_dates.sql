@@ -1,7 +1,8 @@
 {#- Dates in segment filters, absolute or relative, as Mautic writes them.
 
     Every relative date resolves against one reference time per run: the var
-    `segment_reference_time` when set (tests and replays pin it), else the time the dbt run
+    `segment_reference_time` when set (tests and replays pin it), else the environment variable
+    FUNNELHOUSE_SEGMENT_REFERENCE_TIME (a whole `funnelhouse run`), else the time the dbt run
     started (UTC) — the same instant for every segment of the run, so two segments built a
     few seconds apart never disagree about what "today" is.
 
@@ -25,6 +26,10 @@
 {% macro segment_reference_time() -%}
     {%- set pinned = var('segment_reference_time', none) -%}
     {%- if pinned is none or (pinned | string | trim) == '' -%}
+        {#- Or pinned for a whole `funnelhouse run` (Dagster passes no --vars). -#}
+        {%- set pinned = env_var('FUNNELHOUSE_SEGMENT_REFERENCE_TIME', '') -%}
+    {%- endif -%}
+    {%- if (pinned | string | trim) == '' -%}
         {%- set pinned = run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
     {%- endif -%}
     {%- set pinned = pinned | string | trim -%}

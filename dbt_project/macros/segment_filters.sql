@@ -63,7 +63,7 @@
     {%- if value is none -%}null
     {%- elif value is boolean -%}{{ 'true' if value else 'false' }}
     {%- elif value is number -%}{{ value }}
-    {%- else -%}'{{ value | string | replace("'", "''") }}'
+    {%- else -%}{{ sql_string_literal(value) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -113,7 +113,7 @@
 {#- A LIKE pattern that matches `value` literally (%, _ and \ escaped), with `prefix` and
     `suffix` wildcards around it. -#}
 {% macro segment_like_pattern(value, prefix='', suffix='') -%}
-    '{{ prefix }}{{ value | string | lower | replace("\\", "\\\\") | replace("%", "\\%") | replace("_", "\\_") | replace("'", "''") }}{{ suffix }}'
+    {{- sql_string_literal(prefix ~ (value | string | lower | replace("\\", "\\\\") | replace("%", "\\%") | replace("_", "\\_")) ~ suffix) -}}
 {%- endmacro %}
 
 
@@ -212,11 +212,11 @@
             {%- set pattern = value | string | lower -%}
             {{ text }} like {{ segment_literal(pattern if '%' in pattern else '%' ~ pattern ~ '%') }}
         {%- elif op == 'starts_with' -%}
-            {{ text }} like {{ segment_like_pattern(value, '', '%') }} escape '\'
+            {{ text }} like {{ segment_like_pattern(value, '', '%') }} {{ like_escape() }}
         {%- elif op == 'ends_with' -%}
-            {{ text }} like {{ segment_like_pattern(value, '%', '') }} escape '\'
+            {{ text }} like {{ segment_like_pattern(value, '%', '') }} {{ like_escape() }}
         {%- elif op == 'contains' -%}
-            {{ text }} like {{ segment_like_pattern(value, '%', '%') }} escape '\'
+            {{ text }} like {{ segment_like_pattern(value, '%', '%') }} {{ like_escape() }}
         {%- elif op == 'regexp' -%}
             {{ segment_regexp_matches('cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')', value) }}
         {%- endif -%}
@@ -288,7 +288,7 @@
     {%- set names = segment_as_list(values) -%}
     {%- set matches = [] -%}
     {%- for name in names -%}
-        {%- do matches.append('contact.tags like ' ~ segment_like_pattern(name, '%|', '|%') ~ " escape '\\'") -%}
+        {%- do matches.append('contact.tags like ' ~ segment_like_pattern(name, '%|', '|%') ~ ' ' ~ like_escape()) -%}
     {%- endfor -%}
     {%- if op in ('empty', 'not_empty') -%}
         contact.tags is {{ 'not ' if op == 'not_empty' }}null

@@ -26,11 +26,14 @@ from (
     select
         {{ key }},
         {%- for source_name, name in columns %}
-        last_value({{ source_name }} ignore nulls) over same_key as {{ name }},
+        {{ last_value_ignore_nulls(source_name) }} over same_key as {{ name }},
         {%- endfor %}
         min(_loaded_at) over same_key as first_loaded_at,
         max(_loaded_at) over same_key as last_loaded_at,
-        row_number() over same_key as _row_in_key
+        -- its own window: Spark rejects an explicit frame on row_number()
+        row_number() over (
+            partition by {{ key }} order by _loaded_at, _source, _source_row
+        ) as _row_in_key
     from {{ relation }}
     window same_key as (
         partition by {{ key }} order by _loaded_at, _source, _source_row

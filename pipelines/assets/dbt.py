@@ -11,7 +11,12 @@ from pydantic import Field
 
 from ingest.home import HOME_ENV
 from pipelines.build_state import current_inputs, decide, record_build, record_published
-from pipelines.dbt_project import dbt_target_path, ensure_manifest
+from pipelines.dbt_project import (
+    dbt_target_name,
+    dbt_target_path,
+    ensure_manifest,
+    spark_raw_env,
+)
 from pipelines.publish import PublishReport, publish_checked
 from pipelines.resources import BuildPolicy, HomeResource
 
@@ -76,7 +81,11 @@ def dbt_models(
     ]
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
     with home.writing(context) as target:
-        inputs = current_inputs(target, ["build"])
+        # The target is part of what was built: switching engines rebuilds (and republishes).
+        engine = dbt_target_name()
+        inputs = current_inputs(
+            target, ["build", *(["--target", engine] if engine != "duckdb" else [])]
+        )
         republish = False
         if config.full_refresh or config.force or not whole_project:
             reason = "asked for: " + (
@@ -91,7 +100,9 @@ def dbt_models(
             _publish_unpublished_build(context, target)
         if not build:
             return
-        with _environment(**{HOME_ENV: str(target.root)}):
+        # The profile finds the home, the target (FUNNELHOUSE_TARGET, already in os.environ
+        # when set) and, on Spark, the exported raw tables through the environment.
+        with _environment(**{HOME_ENV: str(target.root), **spark_raw_env(target)}):
             invocation = dbt.cli(args, context=context, target_path=dbt_target_path(target))
         yield from invocation.stream()
         if whole_project:

@@ -7,12 +7,15 @@
 -- contact_id). A recomputed contact left with no events gets a row with no first_seen_at,
 -- which the post-hook deletes in the same transaction.
 -- depends_on: {{ ref('int_identity_links') }}
+{#- Rows without first_seen_at exist only in incremental runs: a full build (Spark:
+    keyed_incremental()) has no post-hook. -#}
 {{ config(
-    materialized='incremental',
+    materialized=keyed_incremental(),
     unique_key='contact_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} where first_seen_at is null",
+    post_hook=(["delete from {{ this }} where first_seen_at is null"]
+               if keyed_incremental() == 'incremental' else []),
 ) }}
 
 {% if is_incremental() %}

@@ -28,11 +28,11 @@ with claims as (
 normalised as (
     select
         platform,
-        lower(ltrim(trim(handle), '@')) as handle,
+        lower(trim(leading '@' from trim(handle))) as handle,
         email,
         claimed_at,
         row_number() over (
-            partition by platform, lower(ltrim(trim(handle), '@'))
+            partition by platform, lower(trim(leading '@' from trim(handle)))
             order by claimed_at desc, email
         ) as nth
     from claims

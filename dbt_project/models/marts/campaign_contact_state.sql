@@ -45,7 +45,7 @@ summary as (
         {{ dbt.listagg(
             "case when state in ('sent', 'skipped', 'yes', 'no', 'failed') then step_id end",
             "' > '",
-            "order by completed_at, depth, step_order",
+            "order by completed_at nulls last, depth, step_order",
         ) }} as steps_path,
         {{ dbt.listagg(
             "case when step_type in ('decision', 'condition') and state in ('yes', 'no') then "

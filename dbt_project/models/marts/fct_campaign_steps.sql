@@ -17,7 +17,7 @@
 -- Evidence wins: a step below that activation already ran proves the path — a decision or
 -- condition keeps the branch it lies on (late events or changed data cannot flip it), an action
 -- above it counts as passed. A step pending when its entry ended is 'cancelled'.
-{{ config(tags=['campaign', 'clock']) }}
+{{ config(tags=['campaign', 'clock'], post_hook="{{ campaign_drop_level_tables() }}") }}
 
 {%- set now = segment_reference_time() %}
 {%- set max_depth = var('campaign_max_depth', 12) | int %}
@@ -36,7 +36,8 @@
     'visited_page': 'page_hit', 'downloaded_asset': 'asset_download', 'replied_sms': 'sms_reply',
 } %}
 
-with campaigns as (
+{%- set shared_ctes %}
+campaigns as (
     select
         campaign_id,
         campaign_name,
@@ -193,9 +194,12 @@ condition_results as {{ campaign_materialized() }} (
             else false
         end as holds
     from condition_inputs
-),
+)
+{%- endset %}
 
+{%- set levels = [] %}
 {%- for level in range(max_depth) %}
+{%- set level_ctes %}
 
 -- ── depth {{ level }} ──
 reached_{{ level }} as (
@@ -328,7 +332,7 @@ hits_{{ level }} as (
             {%- endfor %}
         end
         and (scheduled.match_id is null or decision_events.matched_id = scheduled.match_id)
-        and (scheduled.match_url is null or decision_events.url like scheduled.match_url escape '\')
+        and (scheduled.match_url is null or decision_events.url like scheduled.match_url {{ like_escape() }})
         and decision_events.occurred_at >= scheduled.activated_at
         and (scheduled.window_ends_at is null or decision_events.occurred_at < scheduled.window_ends_at)
     where scheduled.step_type = 'decision'
@@ -424,10 +428,42 @@ evaluated_{{ level }} as {{ campaign_materialized() }} (
             when stated.state = 'cancelled' then coalesce(stated.entry_exit_reason, 'entry ended')
         end as reason
     from stated_{{ level }} as stated
-){{ ',' if not loop.last }}
+)
+{%- endset %}
+{%- do levels.append(level_ctes) %}
 {%- endfor %}
 
-{% for level in range(max_depth) %}
+{#- DuckDB: one statement, each level a materialized CTE. Spark (no materialized CTEs, and a
+    plan that would grow exponentially with the depth): each level is written to its own table
+    first, reading the level above from its table, so every level is computed once; the model
+    then unions those tables (campaign_levels_as_tables, campaigns.sql). -#}
+{%- if campaign_levels_as_tables() %}
+{#- The inputs every level reads are written once too, and the levels read them as tables. -#}
+{%- set input_ctes = [] %}
+{%- for name in campaign_level_names() if name is string %}
+{%- do campaign_write_level(name, 'with ' ~ shared_ctes ~ '\nselect * from ' ~ name) %}
+{%- do input_ctes.append(name ~ ' as (select * from ' ~ campaign_level_relation(name) ~ ')') %}
+{%- endfor %}
+{%- set sources = [] %}
+{%- for level in range(max_depth) %}
+{%- set parent_cte %}
+{%- if level > 0 %},
+evaluated_{{ level - 1 }} as (select * from {{ campaign_level_relation(level - 1) }})
+{%- endif %}
+{%- endset %}
+{%- do campaign_write_level(
+    level, 'with ' ~ input_ctes | join(',\n') ~ parent_cte ~ ',\n' ~ levels[level]
+    ~ '\nselect * from evaluated_' ~ level) %}
+{%- do sources.append(campaign_level_relation(level)) %}
+{%- endfor %}
+{%- else %}
+{%- set sources = [] %}
+{%- for level in range(max_depth) %}{% do sources.append('evaluated_' ~ level) %}{% endfor %}
+with {{ shared_ctes }},
+{{ levels | join(',\n') }}
+{%- endif %}
+
+{% for source in sources %}
 select
     idempotency_key,
     campaign_id,
@@ -464,6 +500,6 @@ select
     email,
     mobile,
     timezone
-from evaluated_{{ level }}
+from {{ source }}
 {{ 'union all' if not loop.last }}
 {%- endfor %}

@@ -3,7 +3,7 @@
 -- latest earlier send of the same email to the same contact.
 --
 -- Incremental: every (contact, email) pair with new email events is rebuilt whole.
-{{ config(materialized='incremental', unique_key='contact_email_key', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
+{{ config(materialized=keyed_incremental(), unique_key='contact_email_key', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 with email_events as (
     select
@@ -11,7 +11,7 @@ with email_events as (
         loaded_at,
         contact_id || ':' || email_id as contact_email_key
     from {{ ref('fct_events') }}
-    where event_type like 'email\_%' escape '\'
+    where event_type like 'email\_%' {{ like_escape() }}
       and contact_id is not null
       and email_id is not null
 ),

@@ -4,7 +4,7 @@
 -- Incremental: reads events loaded since the last build (minus a lookback), plus all events
 -- of visitors whose identity links changed, so stitching also re-attributes old activity.
 -- depends_on: {{ ref('int_identity_links') }}
-{{ config(materialized='incremental', unique_key='event_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
+{{ config(materialized=keyed_incremental(), unique_key='event_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}
 {% set since %}{{ loaded_watermark() }}{% endset %}

@@ -20,12 +20,15 @@
 -- replaces their rows (delete+insert on contact_id). A rescored contact left with no rows gets a transient 'reset' row so its old
 -- rows are deleted too; the post-hook removes it in the same transaction.
 -- depends_on: {{ ref('int_identity_links') }}, {{ ref('point_groups') }} (groups the ledger rows belong to)
+{#- Reset rows exist only in incremental runs: a full build (Spark: keyed_incremental()) has
+    no post-hook. -#}
 {{ config(
-    materialized='incremental',
+    materialized=keyed_incremental(),
     unique_key='contact_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} where entry_type = 'reset'",
+    post_hook=(["delete from {{ this }} where entry_type = 'reset'"]
+               if keyed_incremental() == 'incremental' else []),
 ) }}
 
 {%- set decay_days = var('points_decay_days', none) %}

@@ -4,7 +4,7 @@
 -- Incremental: visitors with new page hits since the last build (minus a lookback) have all
 -- their sessions rebuilt, since a late hit can join or split sessions.
 -- depends_on: {{ ref('int_identity_links') }}
-{{ config(materialized='incremental', unique_key='anonymous_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
+{{ config(materialized=keyed_incremental(), unique_key='anonymous_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}
 {% set since %}{{ loaded_watermark() }}{% endset %}
@@ -101,7 +101,7 @@ referrer_class as (
 )
 
 select
-    {{ dbt.hash("landing.anonymous_id || ':' || cast(landing.session_number as varchar)") }}
+    {{ dbt.hash("landing.anonymous_id || ':' || cast(landing.session_number as " ~ dbt.type_string() ~ ")") }}
         as session_id,
     landing.anonymous_id,
     landing.contact_id,

@@ -14,13 +14,13 @@ inner join {{ ref('social_monitors') }} as monitors
     and (
         (
             monitors.kind = 'mention'
-            and regexp_matches(
-                lower(coalesce(mentions.text, '')),
-                '@' || lower(monitors.target) || '([^a-z0-9_]|$)'
-            )
+            and {{ regex_matches(
+                "lower(coalesce(mentions.text, ''))",
+                "'@' || lower(monitors.target) || '([^a-z0-9_]|$)'"
+            ) }}
         )
         or (
             monitors.kind = 'hashtag'
-            and list_contains(mentions.hashtags, lower(ltrim(monitors.target, '#')))
+            and {{ list_has('mentions.hashtags', "lower(trim(leading '#' from monitors.target))") }}
         )
     )

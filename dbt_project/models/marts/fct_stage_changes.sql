@@ -20,7 +20,7 @@
 -- (ledger decay rows) need no restaging: for a contact with no new events they come after all
 -- its awards and only lower its points, so no threshold is crossed earlier or anew.
 -- depends_on: {{ ref('int_identity_links') }}
-{{ config(materialized='incremental', unique_key='contact_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
+{{ config(materialized=keyed_incremental(), unique_key='contact_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}
 {% set since %}{{ loaded_watermark() }}{% endset %}

@@ -17,8 +17,8 @@ bounds as (
     select
         quarter,
         platform,
-        arg_min(followers, day) filter (where followers is not null) as followers_start,
-        arg_max(followers, day) filter (where followers is not null) as followers_end,
+        min_by(followers, day) filter (where followers is not null) as followers_start,
+        max_by(followers, day) filter (where followers is not null) as followers_end,
         sum(impressions) as impressions,
         sum(engagements) as engagements
     from days

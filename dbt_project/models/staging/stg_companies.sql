@@ -16,5 +16,5 @@ merged as (
     ]) }}
 )
 
-select {{ dbt.hash('company_key') }} as company_id, * exclude (company_key, _row_in_key)
+select {{ dbt.hash('company_key') }} as company_id, {{ star_except('merged', ['company_key', '_row_in_key']) }}
 from merged

@@ -3,7 +3,7 @@
 with keyed as (
     select
         *,
-        coalesce(email, 'row:' || _source || ':' || cast(_source_row as varchar)) as contact_key
+        coalesce(email, 'row:' || _source || ':' || cast(_source_row as {{ dbt.type_string() }})) as contact_key
     from {{ source('raw', 'contacts') }}
 ),
 
@@ -27,6 +27,6 @@ first_added as (
     select contact_key, min(date_added) as created_at from keyed group by contact_key
 )
 
-select merged.* exclude (contact_key, _row_in_key), first_added.created_at
+select {{ star_except('merged', ['contact_key', '_row_in_key']) }}, first_added.created_at
 from merged
 inner join first_added on merged.contact_key = first_added.contact_key

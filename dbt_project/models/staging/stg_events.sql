@@ -1,7 +1,7 @@
 -- One row per event_id: the first arrival wins, later copies (re-sent or re-exported
 -- events) are dropped. Incremental: only rows loaded since the last build are read, and ids
 -- already kept are never replaced, so a full rebuild gives the same table.
-{{ config(materialized='incremental', unique_key='event_id', on_schema_change='append_new_columns') }}
+{{ config(materialized=keyed_incremental(), unique_key='event_id', on_schema_change='append_new_columns') }}
 
 with arrived as (
     select * from {{ source('raw', 'events') }}

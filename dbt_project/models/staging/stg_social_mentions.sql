@@ -15,29 +15,17 @@ with latest as (
         from {{ source('raw', 'social_mentions') }}
     ) as ranked
     where nth = 1
-),
-
-tags as (
-    select
-        *,
-        case
-            when ltrim(coalesce(hashtags, '')) like '[%' then from_json(hashtags, '["VARCHAR"]')
-            else string_split(regexp_replace(coalesce(hashtags, ''), '[,|\s]+', ' ', 'g'), ' ')
-        end as tag_list
-    from latest
 )
 
 select
     platform_name || ':' || trim(post_id) as mention_id,
     platform_name as platform,
     trim(post_id) as post_id,
-    lower(ltrim(trim(author_handle), '@')) as author_handle,
+    lower(trim(leading '@' from trim(author_handle))) as author_handle,
     author_name,
     text,
-    list_filter(
-        list_transform(tag_list, lambda tag: lower(ltrim(trim(tag), '#'))), lambda tag: tag <> ''
-    ) as hashtags,
+    {{ hashtag_list('hashtags') }} as hashtags,
     posted_at,
     url,
     _loaded_at as loaded_at
-from tags
+from latest
