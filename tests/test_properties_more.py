@@ -204,7 +204,13 @@ def _segment_macros() -> dict:
     ]
     dbt_macros = _macro_blocks(utils)
     macros_dir = ROOT / "dbt_project" / "macros"
-    project = _macro_blocks([*sorted(macros_dir.glob("segment_*.sql")), macros_dir / "json.sql"])
+    project = _macro_blocks(
+        [
+            *sorted(macros_dir.glob("segment_*.sql")),
+            macros_dir / "json.sql",
+            macros_dir / "portable.sql",
+        ]
+    )
     context: dict = {}
     for name, sql in {**dbt_macros, **project}.items():
         context[name] = CallableMacroGenerator(SimpleNamespace(name=name, macro_sql=sql), context)
