@@ -185,14 +185,18 @@ def publish_checked(home: Home, run_id: str = "") -> tuple[PublishReport, list[s
     (none, unless something is wrong). The caller holds the warehouse's writer lock."""
     with warehouse.interruptible("publishing"):
         report = publish(home, run_id=run_id)
-    if dbt_target_name() == "spark":
-        with duckdb.connect() as con:
-            sources = _sources(con, home)
-            built = {f"{s}.{n}": _count(con, source) for (s, n), source in sources.items()}
-    else:
-        built = row_counts(home.warehouse, report.tables)
+    built = _built_counts(home)
     published = row_counts(report.path, report.tables)
-    return report, sorted(name for name in report.tables if published[name] != built[name])
+    return report, sorted(name for name in report.tables if published[name] != built.get(name))
+
+
+def _built_counts(home: Home) -> dict[str, int]:
+    """Rows of every relation publish copies, counted where the build left them (the build
+    file, or the Parquet folders of a Spark build): the same sources ``publish`` reads."""
+    with duckdb.connect() as con:
+        if dbt_target_name() != "spark":
+            con.execute("attach ? as build (read_only)", [str(home.warehouse)])
+        return {f"{s}.{n}": _count(con, source) for (s, n), source in _sources(con, home).items()}
 
 
 def row_counts(path: Path, tables) -> dict[str, int]:
