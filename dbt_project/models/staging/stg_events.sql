@@ -3,15 +3,17 @@
 -- already kept are never replaced, so a full rebuild gives the same table.
 {{ config(materialized=keyed_incremental(), unique_key='event_id', on_schema_change='append_new_columns') }}
 
-with arrived as (
-    select * from {{ source('raw', 'events') }}
-    {% if is_incremental() %}
-    where _loaded_at > (select coalesce(max(loaded_at), '1900-01-01'::timestamp) from {{ this }})
-    {% endif %}
-),
+{% set arrived %}
+    (
+        select * from {{ source('raw', 'events') }}
+        {% if is_incremental() %}
+        where _loaded_at > (select coalesce(max(loaded_at), '1900-01-01'::timestamp) from {{ this }})
+        {% endif %}
+    ) as arrived
+{% endset %}
 
-first_arrival as (
-    {{ deduplicate('arrived', 'event_id', '_loaded_at, _source, _source_row') }}
+with first_arrival as (
+    {{ deduplicate(arrived, 'event_id', '_loaded_at, _source, _source_row') }}
 )
 
 select
