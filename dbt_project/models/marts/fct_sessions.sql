@@ -8,36 +8,38 @@
 
 {% if is_incremental() %}
 {% set since %}{{ loaded_watermark() }}{% endset %}
-{% endif %}
-
 with visitors as (
     select distinct anonymous_id
     from {{ ref('fct_events') }}
     where event_type = 'page_hit' and anonymous_id is not null
-    {% if is_incremental() %}
       and loaded_at > {{ since }}
     union
     -- visitors newly stitched to a contact: their sessions change owner
     {{ relinked_anonymous_ids(since) }}
-    {% endif %}
 ),
+{% else %}
+with
+{% endif %}
 
+-- The window sorts carry only the columns ordering needs: sorting whole hits (URLs, UTM
+-- tags) spilled at scale. The other fields join back by event_id once sessions are known.
 visitor_hits as (
     select
-        events.event_id, events.anonymous_id, events.contact_id, events.occurred_at, events.loaded_at,
-        events.url, events.page_path, events.page_id, events.referrer, events.utm_source,
-        events.utm_medium, events.utm_campaign, events.utm_term, events.utm_content,
-        lag(events.occurred_at) over by_time as previous_hit_at,
-        lead(events.occurred_at) over by_time as next_hit_at
-    from {{ ref('fct_events') }} as events
-    inner join visitors on events.anonymous_id = visitors.anonymous_id
-    where events.event_type = 'page_hit'
-    window by_time as (partition by events.anonymous_id order by events.occurred_at, events.event_id)
+        event_id,
+        anonymous_id,
+        occurred_at,
+        lag(occurred_at) over by_time as previous_hit_at,
+        lead(occurred_at) over by_time as next_hit_at
+    from {{ ref('fct_events') }}
+    where event_type = 'page_hit' and anonymous_id is not null
+    {% if is_incremental() %}
+      and anonymous_id in (select anonymous_id from visitors)
+    {% endif %}
+    window by_time as (partition by anonymous_id order by occurred_at, event_id)
 ),
 
 -- A hit starts a session after a gap longer than the timeout (or as the visitor's first) and
--- ends one before such a gap (or as the last): the landing and exit hits, found in the same
--- pass as the gaps, so sessions need no join back to their hits.
+-- ends one before such a gap (or as the last): the landing and exit hits.
 flagged as (
     select
         *,
@@ -55,29 +57,44 @@ flagged as (
 
 hits as (
     select
-        *,
+        event_id,
+        anonymous_id,
+        starts_session,
+        ends_session,
         sum(starts_session) over (
             partition by anonymous_id order by occurred_at, event_id rows unbounded preceding
         ) as session_number
     from flagged
 ),
 
-landing as (  -- one row per session; the landing hit's fields (exactly one hit starts it)
+sessions as (  -- one row per session: what its hits add up to
     select
-        anonymous_id,
-        session_number,
-        max(contact_id) as contact_id,
-        min(occurred_at) as started_at,
-        max(occurred_at) as ended_at,
+        hits.anonymous_id,
+        hits.session_number,
+        max(events.contact_id) as contact_id,
+        min(events.occurred_at) as started_at,
+        max(events.occurred_at) as ended_at,
         count(*) as page_views,
-        max(loaded_at) as loaded_at,
+        max(events.loaded_at) as loaded_at,
+        max(case when hits.ends_session then events.page_path end) as exit_path
+    from hits
+    inner join {{ ref('fct_events') }} as events on hits.event_id = events.event_id
+    group by hits.anonymous_id, hits.session_number
+),
+
+landing as (  -- and the fields of its landing hit (exactly one hit starts a session)
+    select
+        sessions.*,
         {%- for column in ['url', 'page_path', 'page_id', 'referrer', 'utm_source', 'utm_medium',
                            'utm_campaign', 'utm_term', 'utm_content'] %}
-        max(case when starts_session = 1 then {{ column }} end) as landing_{{ column }},
+        events.{{ column }} as landing_{{ column }}{{ "," if not loop.last }}
         {%- endfor %}
-        max(case when ends_session then page_path end) as exit_path
     from hits
-    group by anonymous_id, session_number
+    inner join {{ ref('fct_events') }} as events on hits.event_id = events.event_id
+    inner join sessions
+        on hits.anonymous_id = sessions.anonymous_id
+        and hits.session_number = sessions.session_number
+    where hits.starts_session = 1
 ),
 
 landing_hosts as (
