@@ -141,6 +141,7 @@ events as (
       and (events.event_type in (select event_type from rules) or events.event_type = 'manual_points')
 ),
 
+-- The window sort carries only ids and times; the rules' fields join back after it.
 matches as (
     select
         events.event_id,
@@ -148,11 +149,6 @@ matches as (
         events.occurred_at,
         events.loaded_at,
         rules.rule_id,
-        rules.rule_name,
-        rules.point_group,
-        rules.delta,
-        rules.repeatable,
-        rules.max_per_contact,
         row_number() over (
             partition by events.contact_id, rules.rule_id
             order by events.occurred_at, events.event_id
@@ -165,27 +161,27 @@ matches as (
         and (rules.asset_id is null or events.asset_id = rules.asset_id)
         and (rules.email_id is null or events.email_id = rules.email_id)
 ),
-
 rule_awards as (
     select
-        event_id,
-        contact_id,
-        occurred_at,
-        loaded_at,
-        rule_id,
-        rule_name as reason,
-        point_group,
+        matches.event_id,
+        matches.contact_id,
+        matches.occurred_at,
+        matches.loaded_at,
+        matches.rule_id,
+        rules.rule_name as reason,
+        rules.point_group,
         case
-            when max_per_contact is null then delta
+            when rules.max_per_contact is null then rules.delta
             -- what the earlier matches left of the cap, at most one delta
-            else (case when delta < 0 then -1 else 1 end) * least(
-                abs(delta), greatest(max_per_contact - (match_number - 1) * abs(delta), 0)
+            else (case when rules.delta < 0 then -1 else 1 end) * least(
+                abs(rules.delta),
+                greatest(rules.max_per_contact - (matches.match_number - 1) * abs(rules.delta), 0)
             )
         end as delta
     from matches
-    where repeatable = 'every_time' or match_number = 1
+    inner join rules on matches.rule_id = rules.rule_id
+    where rules.repeatable = 'every_time' or matches.match_number = 1
 ),
-
 earned as (
     select
         {{ dbt.hash(dbt.concat(["'rule:'", 'rule_id', "':'", 'event_id'])) }} as ledger_id,
