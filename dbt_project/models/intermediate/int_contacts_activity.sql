@@ -32,9 +32,21 @@ recomputed_contacts as (
 ),
 {% endif %}
 
+-- Read by three CTEs, so materialised: only the columns they use, and the properties of the
+-- few events whose properties they read (whole rows of every event spilled at scale).
 contact_events as (
     select
-        *,
+        event_id,
+        event_type,
+        occurred_at,
+        contact_id,
+        email,
+        dnc_channel,
+        reason,
+        bounce_type,
+        loaded_at,
+        case when event_type in ('identify', 'form_submit', 'dnc_change') then properties end
+            as properties,
         -- an identify that a campaign's update_field action wrote (activation marks it
         -- source 'campaign'): done to the contact, not by it
         coalesce(
