@@ -192,6 +192,12 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Build even when nothing changed since the last build.")
     ] = False,
+    unit_tests: Annotated[
+        bool,
+        typer.Option(
+            "--unit-tests", help="Run dbt's unit tests in the build too (implies --force)."
+        ),
+    ] = False,
     target_name: TargetOption = "duckdb",
 ) -> None:
     """Run the whole loop in-process: ingest → dbt build → publish → activation."""
@@ -201,7 +207,9 @@ def run(
 
     target = Home.resolve(home).ensure()
     try:
-        summary = run_pipeline(target, full_refresh=full_refresh, force=force, console=console)
+        summary = run_pipeline(
+            target, full_refresh=full_refresh, force=force, unit_tests=unit_tests, console=console
+        )
     except SettingsError as error:
         console.print(f"[red]error[/] {error}")
         raise typer.Exit(code=2) from None

@@ -54,9 +54,15 @@ class RunSummary:
 
 
 def run_pipeline(
-    home: Home, *, full_refresh: bool = False, force: bool = False, console: Console | None = None
+    home: Home,
+    *,
+    full_refresh: bool = False,
+    force: bool = False,
+    unit_tests: bool = False,
+    console: Console | None = None,
 ) -> RunSummary:
-    """Materialise the whole graph on ``home``; the summary says what happened."""
+    """Materialise the whole graph on ``home``; the summary says what happened. ``unit_tests``
+    adds dbt's unit tests to the dbt step's build (and builds even when nothing changed)."""
     # Bound to the terminal now: stdout is redirected while the run goes.
     console = Console(file=(console.file if console else sys.stdout))
     from pipelines.definitions import build_definitions
@@ -67,7 +73,11 @@ def run_pipeline(
     definitions = build_definitions(settings.model_copy(update={"home": str(home.root)}))
     job = definitions.resolve_job_def(RUN_JOB)
     run_config = {
-        "ops": {"dbt_build": {"config": {"full_refresh": full_refresh, "force": force}}},
+        "ops": {
+            "dbt_build": {
+                "config": {"full_refresh": full_refresh, "force": force, "unit_tests": unit_tests}
+            }
+        },
         "loggers": {"progress": {}},
     }
     # A dbt step that skips on purpose (nothing changed) leaves its tests without results;

@@ -93,3 +93,31 @@ def _keep_main_module():
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test` runs the files on two workers (xdist, --dist loadfile), which hand out files in
+    # the order below: xdist's own order (files with more tests first) would leave the Spark
+    # equivalence test (five tests, about five minutes) to one of the last turns, so the suite
+    # would end with it running alone.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with a test marked `spark` (the longest file) first, then the others with the most
+    tests first (xdist's default order); a file's own tests keep their order."""
+    tests_per_file: dict[str, int] = {}
+    spark_files: set[str] = set()
+    for item in items:
+        name = item.nodeid.split("::")[0]
+        tests_per_file[name] = tests_per_file.get(name, 0) + 1
+        if item.get_closest_marker("spark"):
+            spark_files.add(name)
+    first_seen = {name: index for index, name in enumerate(tests_per_file)}
+
+    def order(item: pytest.Item) -> tuple[bool, int, int]:
+        name = item.nodeid.split("::")[0]
+        return (name not in spark_files, -tests_per_file[name], first_seen[name])
+
+    items.sort(key=order)

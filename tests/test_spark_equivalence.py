@@ -1,15 +1,15 @@
 """The same dbt project on DuckDB and on Apache Spark gives the same marts.
 
 Two homes get the same tiny generated data. One is built on Spark with the issue's own command,
-`funnelhouse run --target spark`: the Dagster definitions run ingest (and the raw Parquet
-export), one `dbt build` invocation on Spark — every seed, model and data test of the project
-(scheduled runs leave dbt's unit tests to `funnelhouse build`) — then publish from Spark's
-tables and activation. At the same time the other home is built on DuckDB with `dbt build` of
-seeds and models only (the rest of the suite runs the tests on DuckDB). Every table of the
-marts, segments and reports schemas is then compared: row count, per column the non-null and
-distinct counts and (numbers) the sum, plus the key figures by name (points totals, segment
-sizes, email report). Spark's tables are Parquet folders in its home, read here with DuckDB, so
-the comparison needs no second Spark session.
+`funnelhouse run --target spark --unit-tests`: the Dagster definitions run ingest (and the raw
+Parquet export), one `dbt build` invocation on Spark — every seed, model, data test and unit test
+of the project (`--unit-tests`: scheduled runs leave dbt's unit tests out) — then publish from
+Spark's tables and activation. At the same time the other home is built on DuckDB with
+`dbt build` of seeds and models only (the rest of the suite runs the tests on DuckDB). Every
+table of the marts, segments and reports schemas is then compared: row count, per column the
+non-null and distinct counts and (numbers) the sum, plus the key figures by name (points
+totals, segment sizes, email report). Spark's tables are Parquet folders in its home, read here
+with DuckDB, so the comparison needs no second Spark session.
 
 Run alone: `make test-spark` (or `.venv/bin/pytest -q -s tests/test_spark_equivalence.py`).
 Needs the spark extra and Java 17 (`make test` installs both).
@@ -96,7 +96,10 @@ def both_builds(tmp_path_factory: pytest.TempPathFactory):
     )
     spark_env = {k: v for k, v in os.environ.items() if k != TARGET_ENV}
     spark_run = subprocess.run(
-        [str(FUNNELHOUSE), "run", "--home", str(spark_home.root), "--target", "spark"],
+        [
+            *(str(FUNNELHOUSE), "run", "--home", str(spark_home.root), "--target", "spark"),
+            "--unit-tests",
+        ],
         env={**spark_env, **REFERENCE_TIME},
         capture_output=True,
         text=True,
@@ -216,8 +219,8 @@ def _rounded(rows: list[tuple]) -> list[tuple]:
 
 
 def test_spark_run_built_tested_and_published_everything(both_builds) -> None:
-    """The Spark run went through the Dagster definitions: every seed, model and data test
-    (a scheduled run leaves dbt's unit tests to `funnelhouse build`), no failure, and the
+    """The Spark run went through the Dagster definitions: every seed, model, data test and
+    unit test (`--unit-tests`; a scheduled run leaves unit tests out), no failure, and the
     published file (what dashboards and activation read) holds Spark's tables with DuckDB's
     row counts."""
     from pipelines.publish import published_path
@@ -230,16 +233,19 @@ def test_spark_run_built_tested_and_published_everything(both_builds) -> None:
     kinds = Counter(
         kind
         for result in results["results"]
-        if (kind := result["unique_id"].split(".")[0]) in ("model", "seed", "test")
+        if (kind := result["unique_id"].split(".")[0]) in ("model", "seed", "test", "unit_test")
     )
-    assert set(statuses) <= {"success", "pass"}, statuses
+    failed = [r["unique_id"] for r in results["results"] if r["status"] not in ("success", "pass")]
+    assert set(statuses) <= {"success", "pass"}, (statuses, failed)
     manifest = json.loads((home.root / "dbt-target-spark" / "manifest.json").read_text())
     expected = Counter(
         node["resource_type"]
         for node in manifest["nodes"].values()
         if node["resource_type"] in ("model", "seed", "test")
     )
-    assert kinds == expected  # every model, seed and data test, on Spark
+    expected["unit_test"] = len(manifest["unit_tests"])
+    assert expected["unit_test"] > 40
+    assert kinds == expected  # every model, seed, data test and unit test, on Spark
     con.execute(f"attach '{published_path(home)}' as pub (read_only)")
     for schema, name in _duck_tables(con):
         duck_rows = con.execute(f"select count(*) from duck.{schema}.{name}").fetchone()

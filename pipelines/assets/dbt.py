@@ -37,6 +37,10 @@ class FunnelhouseTranslator(DagsterDbtTranslator):
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = Field(False, description="Rebuild incremental models from scratch.")
     force: bool = Field(False, description="Build even when nothing changed since the last build.")
+    unit_tests: bool = Field(
+        False,
+        description="Also run dbt's unit tests (each before its model); implies a build.",
+    )
 
 
 @contextmanager
@@ -68,15 +72,15 @@ def dbt_models(
 ):
     """`dbt build` (seeds, models, data tests), skipped when nothing changed since the last
     build. dbt's unit tests check the models' logic on fixed inputs, not the data: they run
-    in CI (`make test`) and with `funnelhouse build`, not in every scheduled run.
+    in CI (`make test`), with `funnelhouse build` and with `funnelhouse run --unit-tests`
+    (config ``unit_tests``), not in every scheduled run.
 
     When nothing changed but the last build was never published (the run that built it was
     killed, or its publish failed), this step publishes it: the publish step, downstream of
     models this step does not build, is skipped."""
     args = [
         "build",
-        "--exclude-resource-type",
-        "unit_test",
+        *([] if config.unit_tests else ["--exclude-resource-type", "unit_test"]),
         *(["--full-refresh"] if config.full_refresh else []),
     ]
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
@@ -87,9 +91,15 @@ def dbt_models(
             target, ["build", *(["--target", engine] if engine != "duckdb" else [])]
         )
         republish = False
-        if config.full_refresh or config.force or not whole_project:
+        if config.full_refresh or config.force or config.unit_tests or not whole_project:
             reason = "asked for: " + (
-                "full refresh" if config.full_refresh else "forced" if config.force else "a subset"
+                "full refresh"
+                if config.full_refresh
+                else "forced"
+                if config.force
+                else "unit tests"
+                if config.unit_tests
+                else "a subset"
             )
             build = True
         else:

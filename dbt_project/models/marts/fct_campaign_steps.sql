@@ -319,13 +319,21 @@ scheduled_{{ level }} as (
     from windowed_{{ level }} as windowed
 ),
 
+-- Each scheduled step once, with the events that match it if it is a decision, the first
+-- numbered 1. The level is read once here (judged keeps number 1), not once for the hits and
+-- again to join them: Spark copies a CTE at every reference, so two reads per level doubled
+-- the plan with every level.
 hits_{{ level }} as (
     select
-        scheduled.idempotency_key,
-        min(decision_events.occurred_at) as matched_at
+        scheduled.*,
+        decision_events.occurred_at as matched_at,
+        row_number() over (
+            partition by scheduled.idempotency_key order by decision_events.occurred_at
+        ) as hit_number
     from scheduled_{{ level }} as scheduled
-    inner join decision_events
-        on scheduled.contact_id = decision_events.contact_id
+    left join decision_events
+        on scheduled.step_type = 'decision'
+        and scheduled.contact_id = decision_events.contact_id
         and decision_events.event_type = case scheduled.step_kind
             {%- for kind, event_type in decision_events.items() %}
             when '{{ kind }}' then '{{ event_type }}'
@@ -335,8 +343,6 @@ hits_{{ level }} as (
         and (scheduled.match_url is null or decision_events.url like scheduled.match_url {{ like_escape() }})
         and decision_events.occurred_at >= scheduled.activated_at
         and (scheduled.window_ends_at is null or decision_events.occurred_at < scheduled.window_ends_at)
-    where scheduled.step_type = 'decision'
-    group by scheduled.idempotency_key
 ),
 
 judged_{{ level }} as (
@@ -347,21 +353,20 @@ judged_{{ level }} as (
         results.executed_at,
         evidence.step_id is not null as has_evidence,
         evidence.branch as evidence_branch,
-        hits.matched_at,
         condition_results.holds
-    from scheduled_{{ level }} as scheduled
+    from hits_{{ level }} as scheduled
     left join results on scheduled.idempotency_key = results.idempotency_key
     left join evidence
         on scheduled.campaign_id = evidence.campaign_id
         and scheduled.contact_id = evidence.contact_id
         and scheduled.entry_number = evidence.entry_number
         and scheduled.step_id = evidence.step_id
-    left join hits_{{ level }} as hits on scheduled.idempotency_key = hits.idempotency_key
     left join condition_results
         on scheduled.step_type = 'condition'
         and scheduled.campaign_id = condition_results.campaign_id
         and scheduled.contact_id = condition_results.contact_id
         and scheduled.step_id = condition_results.step_id
+    where scheduled.hit_number = 1
 ),
 
 stated_{{ level }} as (
