@@ -91,17 +91,18 @@ def dbt_models(
             target, ["build", *(["--target", engine] if engine != "duckdb" else [])]
         )
         republish = False
-        if config.full_refresh or config.force or config.unit_tests or not whole_project:
-            reason = "asked for: " + (
-                "full refresh"
-                if config.full_refresh
-                else "forced"
-                if config.force
-                else "unit tests"
-                if config.unit_tests
-                else "a subset"
+        asked_for = [
+            label
+            for label, asked in (
+                ("full refresh", config.full_refresh),
+                ("forced", config.force),
+                ("unit tests", config.unit_tests),
+                ("a subset", not whole_project),
             )
-            build = True
+            if asked
+        ]
+        if asked_for:
+            reason, build = "asked for: " + ", ".join(asked_for), True
         else:
             decision = decide(target, inputs, build_policy.rebuild_after)
             reason, build, republish = decision.reason, decision.build, decision.publish
