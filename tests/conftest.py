@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -50,19 +51,32 @@ def published(home: Home, sql: str, params: list | None = None) -> list[tuple]:
 @pytest.fixture(scope="session")
 def built_home_run(tmp_path_factory: pytest.TempPathFactory):
     """A small generated home after `funnelhouse run` (ingest, dbt build, publish), and the
-    command's output. Shared by several modules: treat the home as read-only (copy it first)."""
+    command's output. Shared by several modules, and by both xdist workers: the first to ask
+    builds it under a file lock in the session's common temporary folder, the other waits and
+    reads it. Treat the home as read-only (copy it first)."""
+    import fcntl
+    import json
     import subprocess
     import sys
     from datetime import UTC, datetime
 
     from ingest.generator import generate
 
-    built = Home.resolve(tmp_path_factory.mktemp("built") / "home").ensure()
-    generate(built, contacts=300, days=60, seed=7, end_date=datetime.now(UTC).date())
-    funnelhouse = Path(sys.executable).with_name("funnelhouse")
-    completed = subprocess.run(
-        [str(funnelhouse), "run", "--home", str(built.root)], capture_output=True, text=True
-    )
+    # xdist gives each worker its own basetemp inside the session's folder
+    worker_base = tmp_path_factory.getbasetemp()
+    shared = worker_base.parent if os.environ.get("PYTEST_XDIST_WORKER") else worker_base
+    built = Home.resolve(shared / "built" / "home")
+    outcome = shared / "built" / "run.json"
+    with (shared / "built.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not outcome.exists():
+            built.ensure()
+            generate(built, contacts=300, days=60, seed=7, end_date=datetime.now(UTC).date())
+            funnelhouse = Path(sys.executable).with_name("funnelhouse")
+            command = [str(funnelhouse), "run", "--home", str(built.root)]
+            completed = subprocess.run(command, capture_output=True, text=True)
+            outcome.write_text(json.dumps(completed.__dict__))
+    completed = subprocess.CompletedProcess(**json.loads(outcome.read_text()))
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return built, completed
 
