@@ -63,10 +63,11 @@ demo: setup
 	$(BIN)/funnelhouse run --home $(HOME_DIR)
 	$(BIN)/funnelhouse dashboard --home $(HOME_DIR) --port $(DASHBOARD_PORT)
 
-# Two workers, one test file each at a time (module fixtures stay in one process): most of
-# the suite waits on dbt and server subprocesses, so two cores halve the wall time. The files
-# go out longest first (tests/conftest.py): the Spark equivalence test starts at once and runs
-# beside the rest instead of alone at the end.
+# Two workers, one test file each at a time (module fixtures stay in one process): the suite
+# is CPU-bound (dbt, Dagster and Spark), so two workers keep both cores busy; a third made it
+# slower and timing-sensitive load tests failed. The files go out longest first
+# (tests/conftest.py): the Spark equivalence test starts at once and runs beside the rest
+# instead of alone at the end.
 # `make test` (and CI) includes the DuckDB-vs-Spark equivalence test, so it installs the spark
 # extra and Java; `make test SPARK=no` leaves both out and deselects the tests marked `spark`.
 SPARK ?= yes
@@ -78,8 +79,8 @@ test: setup-spark
 	$(BIN)/pytest -n 2 --dist loadfile
 endif
 
-# The DuckDB-vs-Spark equivalence test alone, dbt's unit tests on Spark included (400 s on
-# the quiet 2-core machine with the Spark target's 4 dbt threads).
+# The DuckDB-vs-Spark equivalence test alone, dbt's unit tests on Spark included (400–473 s
+# on the quiet 2-core machine with the Spark target's 4 dbt threads).
 test-spark: setup-spark
 	$(BIN)/pytest -q -s tests/test_spark_equivalence.py
 
