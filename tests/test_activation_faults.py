@@ -8,6 +8,11 @@ schedule retries them) against real servers that misbehave at random, with a fix
   after it was handed over but before it was stored, and after it was stored; it refuses 2% of
   recipients for good.
 
+Each roll of the dice depends on what arrives (the recipient, the message's key) and how often it
+arrived before, not on the order in which the concurrent sends reach the server: every run meets
+the same faults (a shared random sequence gave a different mix each time, and one `make test`
+run met no refused recipient at all).
+
 Deliveries are counted at the provider. The operator settles each ``unknown`` send the way
 activation/README.md says: look its key up in the provider's log, then
 ``resolve_unknown(…, "sent" | "not_sent")``. At the end every message was delivered once and
@@ -47,13 +52,28 @@ LATE = 0.8  # seconds the provider takes when it answers too late
 SMS_PATH = "/2010-04-01/Accounts/AC1/Messages.json"
 
 
+class Dice:
+    """A roll in [0, 1) for the n-th arrival of ``what``: the same in every run."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self.arrivals: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def roll(self, what: str) -> float:
+        with self.lock:
+            self.arrivals[what] += 1
+            arrival = self.arrivals[what]
+        return random.Random(f"{self.seed}:{what}:{arrival}").random()
+
+
 class FaultyProvider:
     """SMS provider and webhook receiver: 5xx 20%, too late (but delivered) 5%, 400 3%."""
 
     FAIL, LATE, REFUSE = 0.20, 0.05, 0.03
 
     def __init__(self, seed: int):
-        self.rng = random.Random(seed)
+        self.dice = Dice(seed)
         self.lock = threading.Lock()
         self.outcomes: Counter[str] = Counter()
         self.sms: Counter[str] = Counter()  # code in the text → deliveries
@@ -65,8 +85,9 @@ class FaultyProvider:
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 path = self.path.split("?")[0]
+                sent = self.headers.get(DELIVERY_HEADER) or hashlib.sha1(body).hexdigest()
+                roll = provider.dice.roll(f"{path} {sent}")
                 with provider.lock:
-                    roll = provider.rng.random()
                     if roll < provider.FAIL:
                         outcome = "5xx"
                     elif roll < provider.FAIL + provider.LATE:
@@ -137,14 +158,14 @@ class FaultySmtp:
     DROP_UNSTORED, DROP_STORED = 0.04, 0.04  # at DATA
 
     def __init__(self, seed: int):
-        self.rng = random.Random(seed)
+        self.dice = Dice(seed)
         self.outcomes: Counter[str] = Counter()
         self.delivered: Counter[str] = Counter()  # X-Funnelhouse-Key → messages stored
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        roll = self.rng.random()
+        roll = self.dice.roll(f"RCPT {address}")
         if roll < self.DROP_BEFORE:
             self.outcomes["hung up before the hand-over"] += 1
             server.transport.close()
@@ -157,7 +178,7 @@ class FaultySmtp:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         key = email.message_from_bytes(envelope.content)["X-Funnelhouse-Key"]
-        roll = self.rng.random()
+        roll = self.dice.roll(f"DATA {key}")
         if roll < self.DROP_UNSTORED:
             self.outcomes["hung up after the hand-over, not stored"] += 1
             server.transport.close()
