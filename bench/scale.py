@@ -343,7 +343,7 @@ def main() -> None:
             "# Benchmark results\n\nAppended by `make bench` (bench/scale.py): newest last.\n\n"
         )
     with args.results.open("a") as handle:
-        handle.write(text + "\n")
+        handle.write("\n" + text + "\n")  # a blank line before the new section's heading
 
 
 if __name__ == "__main__":
