@@ -340,7 +340,7 @@ def main() -> None:
     print(f"scenario took {time.perf_counter() - started:,.0f} s")
     if not args.results.exists():
         args.results.write_text(
-            "# Benchmark results\n\nAppended by `make bench` (bench/scale.py): newest last.\n\n"
+            "# Benchmark results\n\nAppended by `make bench` (bench/scale.py): newest last.\n"
         )
     with args.results.open("a") as handle:
         handle.write("\n" + text + "\n")  # a blank line before the new section's heading
