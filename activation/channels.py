@@ -32,7 +32,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -224,9 +223,8 @@ class SmtpChannel:
 
     # sending
 
-    def send(self, message: Message, envelope_from: str, to: str) -> str:
-        """Hand one message to the server; returns its Message-ID."""
-        data = _dot_stuffed(message.as_bytes())
+    def send(self, data: bytes, message_id: str, envelope_from: str, to: str) -> str:
+        """Hand one message (``dot_stuffed`` bytes) to the server; returns its Message-ID."""
         smtp = self._connection()
         try:
             code, reply = smtp.mail(envelope_from)
@@ -266,13 +264,13 @@ class SmtpChannel:
             or self._sent_on_connection >= self.settings.smtp_messages_per_connection
         ):
             self.close()
-        return str(message["Message-ID"])
+        return message_id
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
-def _dot_stuffed(data: bytes) -> bytes:
+def dot_stuffed(data: bytes) -> bytes:
     """The DATA payload: lines starting with a dot doubled, CRLF ends, the final dot line."""
     data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)
     data = _LEADING_DOT.sub(b"..", data)

@@ -34,6 +34,7 @@ from activation.channels import (
     WebhookChannel,
     with_retries,
 )
+from activation.compose import ComposeAhead, ComposedEmail, EmailJob, compose
 from activation.journal import Journal
 from activation.ledger import (
     FINAL,
@@ -47,13 +48,7 @@ from activation.ledger import (
     outcome,
     stale,
 )
-from activation.render import (
-    Renderer,
-    RenderError,
-    Tracking,
-    build_message,
-    message_id_for,
-)
+from activation.render import Renderer, RenderError, Tracking
 from activation.settings import ActivationSettings, variable
 from ingest.home import Home
 
@@ -225,7 +220,9 @@ class _Run:
         self.campaign = campaign
         self.progress = progress
         self.dry_run = report.dry_run
-        self.renderer = Renderer([home.root / "templates"])
+        self.template_dirs = [home.root / "templates"]
+        self.renderer = Renderer(self.template_dirs)
+        self.ahead: ComposeAhead | None = None  # emails composed in worker processes
         self.catalogs = Catalogs()
         self.down: dict[str, str] = {}  # channel scope → why it is not used this run
         self.channels: dict[tuple[str, int], Any] = {}  # (kind, lane) → open channel
@@ -283,7 +280,7 @@ class _Run:
             )
             todo = todo[: self.settings.activation_max_actions]
         if todo:
-            self._prepare(todo)
+            self._prepare(todo, due.contacts)
         completed = False
         try:
             for done, (row, existing) in enumerate(todo, start=1):
@@ -302,6 +299,12 @@ class _Run:
             self._collect()
             completed = True
         finally:
+            if self.ahead:
+                self.ahead.close()
+                report.notes.append(
+                    f"{self.ahead.composed} emails composed ahead in "
+                    f"{self.settings.email_compose_workers} worker processes"
+                )
             self.senders.shutdown()
             for channel in self.channels.values():
                 channel.close()
@@ -322,7 +325,7 @@ class _Run:
             report.events_file.name if report.events_file else None,
         )
 
-    def _prepare(self, todo) -> None:
+    def _prepare(self, todo, contacts) -> None:
         actions = {row["action"] for row, _ in todo}
         self.sent_counts = self.ledger.sent_counts(self.now)
         if actions & set(MESSAGE_ACTIONS):
@@ -342,6 +345,25 @@ class _Run:
             )
         for reason in self.down.values():
             self.report.notes.append(reason)
+        self._compose_ahead(todo, contacts)
+
+    def _compose_ahead(self, todo, contacts) -> None:
+        """Start composing the run's emails in worker processes when there are enough of them
+        (see activation.compose). Rows whose first channel is email are composed as they stand;
+        the decisions still come in ``_message``."""
+        s = self.settings
+        if self.dry_run or "email" in self.down or not s.email_compose_workers:
+            return
+        jobs = []
+        for position, (row, _) in enumerate(todo):
+            contact = contacts.get(row["contact_id"])
+            if row["action"] not in MESSAGE_ACTIONS or contact is None:
+                continue
+            channel, email_id = self._candidates(row, contact)[0]
+            if channel == "email" and self._unreachable(channel, email_id, row, contact) is None:
+                jobs.append((position, self._email_job(row, contact, email_id)))
+        if len(jobs) >= s.email_compose_ahead_from:
+            self.ahead = ComposeAhead(self.template_dirs, jobs, s.email_compose_workers)
 
     def _clock(self) -> datetime:
         """When something happens: the wall clock (UTC), or the pinned time of a simulation."""
@@ -621,42 +643,43 @@ class _Run:
             return f"frequency cap: {per_week} {noun} per week"
         return None
 
-    def _email(self, row, contact, email_id: str, result: dict[str, Any]) -> None:
+    def _email_job(self, row, contact, email_id: str) -> EmailJob:
         s = self.settings
         content = self.catalogs.email(str(email_id))
-        tracking = Tracking(s.tracking_url, s.unsubscribe_secret)
-        try:
-            rendered = self.renderer.render_email(
-                content,
-                {**contact, "email": row.get("email") or contact.get("email")},
-                row["idempotency_key"],
-                tracking,
-                row["params"],
-            )
-        except RenderError as error:
-            self._decide(row, "failed", str(error), result)
-            return
         to = row.get("email") or contact["email"]
         name = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p)
         envelope = parseaddr(s.smtp_from or "")[1] or "activation@funnelhouse.invalid"
-        message = build_message(
-            rendered,
+        return EmailJob(
+            content=content,
+            variables={**contact, "email": to},
+            idempotency_key=row["idempotency_key"],
+            tracking=Tracking(s.tracking_url, s.unsubscribe_secret),
+            params=row["params"],
             to=to,
             to_name=name or None,
             sender=content.from_address or s.smtp_from or envelope,
             envelope_sender=envelope,
-            idempotency_key=row["idempotency_key"],
             campaign_id=row.get("campaign_id"),
-            date=datetime.now(UTC),
         )
-        message_id = message_id_for(row["idempotency_key"], envelope)
+
+    def _email(self, row, contact, email_id: str, result: dict[str, Any]) -> None:
+        job = self._email_job(row, contact, email_id)
+        composed = self.ahead.take(job) if self.ahead else None
+        if composed is None:
+            try:
+                composed = compose(self.renderer, job)
+            except RenderError as error:
+                composed = str(error)
+        if not isinstance(composed, ComposedEmail):  # the template's error
+            self._decide(row, "failed", composed, result)
+            return
         self._send(
             row,
             "email",
             result,
-            lambda smtp: smtp.send(message, envelope, to),
-            message_id=message_id,
-            preview=rendered.subject,
+            lambda smtp: smtp.send(composed.data, composed.message_id, job.envelope_sender, job.to),
+            message_id=composed.message_id,
+            preview=composed.subject,
         )
 
     def _sms(self, row, contact, sms_id: str, result: dict[str, Any]) -> None:

@@ -49,6 +49,19 @@ class ActivationSettings(EnvSettings):
         "the server's reply, another sends).",
     )
 
+    email_compose_workers: int = Field(
+        2,
+        ge=0,
+        description="Worker processes composing emails (render, MIME) ahead of the sending "
+        "run, when it has at least email_compose_ahead_from emails to send (0: all inline).",
+    )
+    email_compose_ahead_from: int = Field(
+        500,
+        ge=1,
+        description="Emails a run must have due before it starts composing workers (starting "
+        "them costs about a second).",
+    )
+
     # --- SMS over a Twilio-compatible HTTP API ---
     sms_url: str | None = Field(
         None, description="API base URL; messages go to {url}/Accounts/{account}/Messages.json."

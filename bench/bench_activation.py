@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from activation_servers import contact, free_port, publish_queue, queue_row  # noqa: E402
 
 from activation.channels import SmtpChannel  # noqa: E402
-from activation.render import EmailContent, Renderer, Tracking, build_message  # noqa: E402
+from activation.compose import EmailJob, compose  # noqa: E402
+from activation.render import EmailContent, Renderer, Tracking  # noqa: E402
 from activation.run import activate  # noqa: E402
 from activation.settings import ActivationSettings  # noqa: E402
 from ingest.home import Home  # noqa: E402
@@ -63,7 +64,7 @@ def start_server(port: int) -> subprocess.Popen:
     raise RuntimeError("the SMTP server did not start")
 
 
-def settings(port: int, reuse: bool) -> ActivationSettings:
+def settings(port: int, reuse: bool, compose_workers: int = 2) -> ActivationSettings:
     return ActivationSettings(
         smtp_host="127.0.0.1",
         smtp_port=port,
@@ -75,6 +76,7 @@ def settings(port: int, reuse: bool) -> ActivationSettings:
         unsubscribe_secret=SecretStr("bench-secret"),
         email_cap_per_day=0,
         email_cap_per_week=0,
+        email_compose_workers=compose_workers,
     )
 
 
@@ -83,34 +85,35 @@ def transport(port: int, messages: int, reuse: bool) -> float:
     renderer = Renderer()
     tracking = Tracking(config.tracking_url, config.unsubscribe_secret)
     content = EmailContent("1", "Welcome email", "Welcome!")
-    rendered = [
-        renderer.render_email(
-            content, {"email": f"c{i}@example.com", "first_name": f"C{i}"}, f"k{i}", tracking
+    composed = [
+        compose(
+            renderer,
+            EmailJob(
+                content=content,
+                variables={"email": f"c{i}@example.com", "first_name": f"C{i}"},
+                idempotency_key=f"k{i}",
+                tracking=tracking,
+                params=None,
+                to=f"c{i}@example.com",
+                to_name=None,
+                sender=config.smtp_from,
+                envelope_sender="news@example-saas.com",
+                campaign_id="bench",
+            ),
         )
         for i in range(messages)
     ]
-    built = [
-        build_message(
-            r,
-            to=f"c{i}@example.com",
-            to_name=None,
-            sender=config.smtp_from,
-            envelope_sender="news@example-saas.com",
-            idempotency_key=f"k{i}",
-            campaign_id="bench",
-            date=datetime.now(UTC),
-        )
-        for i, r in enumerate(rendered)
-    ]
     channel = SmtpChannel(config)
     started = time.perf_counter()
-    for i, message in enumerate(built):
-        channel.send(message, "news@example-saas.com", f"c{i}@example.com")
+    for i, message in enumerate(composed):
+        channel.send(message.data, message.message_id, "news@example-saas.com", f"c{i}@example.com")
     channel.close()
     return time.perf_counter() - started
 
 
-def full_run(port: int, messages: int, reuse: bool, root: Path) -> tuple[float, int]:
+def full_run(
+    port: int, messages: int, reuse: bool, root: Path, compose_workers: int
+) -> tuple[float, int]:
     shutil.rmtree(root, ignore_errors=True)
     home = Home.resolve(root).ensure()
     now = datetime(2026, 11, 20, 10, 0)
@@ -120,7 +123,7 @@ def full_run(port: int, messages: int, reuse: bool, root: Path) -> tuple[float, 
     ]
     publish_queue(home, rows, people, emails=[("1", "Welcome email", "Welcome!")])
     started = time.perf_counter()
-    report = activate(home, settings=settings(port, reuse), now=now)
+    report = activate(home, settings=settings(port, reuse, compose_workers), now=now)
     return time.perf_counter() - started, len(report.sent)
 
 
@@ -130,6 +133,12 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path("/tmp/fh-bench-activation"))
     parser.add_argument(
         "--reuse-only", action="store_true", help="only the one-connection runs (quicker)"
+    )
+    parser.add_argument(
+        "--compose-workers",
+        type=int,
+        default=2,
+        help="worker processes composing emails in activate() (0: composed inline)",
     )
     args = parser.parse_args()
     modes = (True,) if args.reuse_only else (True, False)
@@ -147,7 +156,7 @@ def main() -> None:
                 figures["transport_emails_per_s"] = args.messages / seconds
         for reuse in modes:
             label = "one connection" if reuse else "a connection per message"
-            seconds, sent = full_run(port, args.messages, reuse, args.home)
+            seconds, sent = full_run(port, args.messages, reuse, args.home, args.compose_workers)
             assert sent == args.messages, f"only {sent} sent"
             print(f"{'activate(), ' + label:<34}{seconds:>10.2f}{sent / seconds:>12,.0f}")
             if reuse:

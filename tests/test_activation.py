@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +21,7 @@ from activation.render import EmailContent, Renderer, Tracking, html_to_text, ma
 from activation.run import activate, print_report
 from activation.settings import ActivationSettings, SettingsError
 from activation.tokens import sign_token, verify_token, verify_unsubscribe_token
+from ingest.home import Home
 
 NOW = datetime(2026, 11, 20, 10, 0)
 SECRET = "unsubscribe-secret-for-tests"
@@ -231,6 +233,47 @@ def test_emails_reach_the_smtp_server_once_with_tokens_headers_and_tracking(home
     again = activate(home, settings=settings, now=NOW + timedelta(minutes=15))
     assert again.results == [] and again.already_done == 3 and again.events_file is None
     assert len(smtp.messages) == 2
+
+
+def test_emails_composed_in_worker_processes_are_those_composed_inline(tmp_path, smtp):
+    """The same queue, once composed inline and once ahead in worker processes: the same
+    decisions and, but for the Date header, byte for byte the same messages."""
+    people = [contact(f"c{i}@example.com", first_name=f"C{i}") for i in range(12)]
+    people[3] = contact("dnc@example.com", is_dnc_email=True)  # skipped: never composed
+    rows = [
+        queue_row(p, "send_email", "9" if i == 5 else "1", NOW - timedelta(minutes=i + 1))
+        for i, p in enumerate(people)
+    ]
+    rows.append(queue_row(people[0], "send_email", "1", NOW, step="again"))  # capped: deferred
+    emails = [("1", "Welcome", ""), ("9", "Bad", "{{ ''.__class__.__mro__[1].__subclasses__() }}")]
+    outcomes, inboxes, notes = [], [], []
+    for workers in (0, 2):
+        home = Home.resolve(tmp_path / f"workers-{workers}").ensure()
+        publish_queue(home, rows, people, emails=emails)
+        settings = settings_for(
+            smtp,
+            email_cap_per_day=1,
+            activation_batch_size=3,
+            email_compose_workers=workers,
+            email_compose_ahead_from=1,
+        )
+        smtp.messages.clear()
+        report = activate(home, settings=settings, now=NOW)
+        outcomes.append({(r.contact_key, r.step_id): (r.status, r.reason) for r in report.results})
+        notes.append([n for n in report.notes if "composed ahead" in n])
+        inboxes.append(
+            {m.rcpt_tos[0]: re.sub(rb"\r\nDate: [^\r]+", b"", m.raw) for m in smtp.messages}
+        )
+
+    inline, ahead = outcomes
+    # ten sent, one whose template failed; the capped row is decided before composing
+    assert notes == [[], ["11 emails composed ahead in 2 worker processes"]]
+    assert ahead == inline
+    statuses = Counter(status for status, _ in inline.values())
+    assert statuses == {"sent": 10, "skipped": 1, "failed": 1, "deferred": 1}
+    assert "unsafe" in inline[("c5@example.com", rows[5]["step_id"])][1]
+    assert inboxes[1] == inboxes[0] and len(inboxes[0]) == 10
+    assert b"Subject: Welcome to Example SaaS, C7!" in inboxes[1]["c7@example.com"]
 
 
 def test_transient_errors_are_retried_permanent_ones_are_not(home, smtp):
