@@ -32,6 +32,23 @@ pair_events as (
 pair_events as (select * from email_events),
 {% endif %}
 
+-- Each event belongs to the latest send of its pair at or before it (a send sorts before the
+-- other events of its instant). One sort of the pair's events: a join of each send with the
+-- events up to the next send held every pair's events twice and spilled at scale.
+sequenced as (
+    select
+        event_type,
+        occurred_at,
+        bounce_type,
+        loaded_at,
+        {{ last_value_ignore_nulls("case when event_type = 'email_sent' then event_id end") }} over (
+            partition by contact_email_key
+            order by occurred_at, case when event_type = 'email_sent' then 0 else 1 end, event_id
+            rows between unbounded preceding and current row
+        ) as send_id
+    from pair_events
+),
+
 sends as (
     select
         event_id as send_id,
@@ -39,35 +56,27 @@ sends as (
         contact_id,
         email,
         email_id,
-        occurred_at as sent_at,
-        coalesce(
-            lead(occurred_at) over (partition by contact_email_key order by occurred_at, event_id),
-            cast('9999-12-31' as timestamp)
-        ) as next_sent_at
+        occurred_at as sent_at
     from pair_events
     where event_type = 'email_sent'
 ),
 
-engagement as (
+engagement as (  -- one row per send (its own row is in `sequenced`)
     select
-        sends.send_id,
-        max(case when e.event_type = 'email_delivered' then 1 else 0 end) as delivered,
-        max(case when e.event_type = 'email_bounce' then 1 else 0 end) as bounced,
-        max(case when e.event_type = 'email_bounce' and e.bounce_type = 'hard' then 1 else 0 end)
+        send_id,
+        max(case when event_type = 'email_delivered' then 1 else 0 end) as delivered,
+        max(case when event_type = 'email_bounce' then 1 else 0 end) as bounced,
+        max(case when event_type = 'email_bounce' and bounce_type = 'hard' then 1 else 0 end)
             as hard_bounced,
-        max(case when e.event_type = 'email_unsubscribe' then 1 else 0 end) as unsubscribed,
-        sum(case when e.event_type = 'email_open' then 1 else 0 end) as open_count,
-        sum(case when e.event_type = 'email_click' then 1 else 0 end) as click_count,
-        min(case when e.event_type = 'email_open' then e.occurred_at end) as first_opened_at,
-        min(case when e.event_type = 'email_click' then e.occurred_at end) as first_clicked_at,
-        max(e.loaded_at) as loaded_at
-    from sends
-    left join pair_events as e
-        on sends.contact_email_key = e.contact_email_key
-        and e.occurred_at >= sends.sent_at
-        and e.occurred_at < sends.next_sent_at
-        and e.event_type <> 'email_sent'
-    group by sends.send_id
+        max(case when event_type = 'email_unsubscribe' then 1 else 0 end) as unsubscribed,
+        sum(case when event_type = 'email_open' then 1 else 0 end) as open_count,
+        sum(case when event_type = 'email_click' then 1 else 0 end) as click_count,
+        min(case when event_type = 'email_open' then occurred_at end) as first_opened_at,
+        min(case when event_type = 'email_click' then occurred_at end) as first_clicked_at,
+        max(case when event_type <> 'email_sent' then loaded_at end) as loaded_at
+    from sequenced
+    where send_id is not null
+    group by send_id
 )
 
 select
