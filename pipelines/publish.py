@@ -145,10 +145,6 @@ def _update(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> int | No
     if changed * 2 > _count(con, f"build.{relation}"):
         return None  # a full refresh, or nearly: a fresh copy is quicker
     con.execute(
-        f"delete from {relation} as published where not exists ("
-        f' select 1 from build.{relation} as built where built."{key}" = published."{key}")'
-    )
-    con.execute(
         f'delete from {relation} where "{key}" in ('
         f' select "{key}" from build.{relation} where built_at > ?)',
         [published_until],
@@ -157,6 +153,13 @@ def _update(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> int | No
         f"insert into {relation} select * from build.{relation} where built_at > ?",
         [published_until],
     )
+    # The rows the build did not rewrite are the published ones, so equal counts mean it lost
+    # no key; only otherwise is the (costly) search for the lost keys' rows needed.
+    if _count(con, relation) != _count(con, f"build.{relation}"):
+        con.execute(
+            f"delete from {relation} as published where not exists (select 1"
+            f' from build.{relation} as built where built."{key}" = published."{key}")'
+        )
     return changed
 
 

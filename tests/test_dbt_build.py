@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import date, datetime
 
+import duckdb
 import pytest
 
 from ingest.generator import generate
@@ -275,3 +276,35 @@ def test_incremental_builds_equal_a_rebuild_from_scratch(tmp_path, build):
             f" except all select {columns} from {schema}.{table}))",
         )
         assert differing == [(0,)], table
+
+
+def test_publish_updates_fact_tables_and_drops_the_keys_the_build_lost(tmp_path, built_home):
+    """An incremental publish: rows the build rewrote replace theirs; a key the build no
+    longer has (deleted outside an incremental merge) leaves the published file too."""
+    home = Home.resolve(tmp_path / "home")
+    shutil.copytree(built_home.root, home.root)
+    rewritten = "(select event_id from marts.fct_events order by event_id limit 5)"
+    lost = "(select event_id from marts.fct_events order by event_id desc limit 3)"
+    with duckdb.connect(str(home.warehouse)) as con:
+        con.execute(
+            "update marts.fct_events set built_at = built_at + interval 1 hour,"
+            f" page_title = 'rewritten' where event_id in {rewritten}"
+        )
+        con.execute(f"delete from marts.fct_events where event_id in {lost}")
+
+    published = publish(home)
+
+    assert published.delta["marts.fct_events"] == 5
+    differing = query(
+        home,
+        f"attach '{published.path}' as pub (read_only);"
+        " select count(*) from ((select * from marts.fct_events"
+        " except all select * from pub.marts.fct_events)"
+        " union all (select * from pub.marts.fct_events"
+        " except all select * from marts.fct_events))",
+    )
+    assert differing == [(0,)]
+    assert (
+        published.tables["marts.fct_events"]
+        == query(home, "select count(*) from marts.fct_events")[0][0]
+    )
