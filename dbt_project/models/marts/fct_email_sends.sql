@@ -17,16 +17,23 @@ with email_events as (
 ),
 
 {% if is_incremental() %}
+-- Read straight from fct_events (its recent loads only): `email_events` is then read once and
+-- not materialised whole.
 changed_pairs as (
-    select distinct contact_email_key
-    from email_events
-    where loaded_at > {{ loaded_watermark() }}
+    select distinct contact_id, email_id
+    from {{ ref('fct_events') }}
+    where event_type like 'email\_%' {{ like_escape() }}
+      and contact_id is not null
+      and email_id is not null
+      and loaded_at > {{ loaded_watermark() }}
 ),
 
 pair_events as (
     select email_events.*
     from email_events
-    inner join changed_pairs on email_events.contact_email_key = changed_pairs.contact_email_key
+    inner join changed_pairs
+        on email_events.contact_id = changed_pairs.contact_id
+        and email_events.email_id = changed_pairs.email_id
 ),
 {% else %}
 pair_events as (select * from email_events),
