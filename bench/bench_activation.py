@@ -6,10 +6,12 @@ An aiosmtpd server (its ``Sink`` handler, which accepts and drops) runs in its o
 127.0.0.1, so client and server do not share a GIL. Two measurements, each with one SMTP
 connection per batch (``FUNNELHOUSE_SMTP_REUSE_CONNECTION`` true) and one per message (false):
 
-* transport: pre-rendered messages handed to the SMTP channel — what the wire costs;
-* activate(): the whole run over a published queue of that many rows — rendering (Jinja
-  sandbox, click tracking, tokens), the ledger's two commits per message (in_flight, then
-  sent), the SMTP send and the result events file.
+* transport: composed messages (their wire bytes) handed to the SMTP channel — what the wire
+  costs (until 2026-11-24 it also serialised each message: figures before then are lower);
+* activate(): the whole run over a published queue of that many rows — composing (Jinja
+  sandbox, click tracking, tokens, MIME; in ``--compose-workers`` worker processes, 0:
+  inline), the ledger's two commits per message (in_flight, then sent), the SMTP send and the
+  result events file.
 """
 
 from __future__ import annotations
