@@ -218,11 +218,17 @@ def floors(home: Path) -> list[Step]:
                 lineage.add(node)
                 frontier.extend(manifest["parent_map"].get(node, []))
         ours = sum(took.get(node, 0.0) for node in lineage)
-        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-            con.execute("set enable_progress_bar = false")
-            started = time.perf_counter()
-            con.sql((BENCH / "floor" / script).read_text()).fetchall()
-            floor = time.perf_counter() - started
+        try:
+            with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+                con.execute("set enable_progress_bar = false")
+                started = time.perf_counter()
+                con.sql((BENCH / "floor" / script).read_text()).fetchall()
+                floor = time.perf_counter() - started
+        except duckdb.Error as error:  # (a full disk): the other figures are still written
+            reason = " ".join(str(error).split())[:200]
+            steps.append(Step(f"floor: {model}", 0, 0, {}, f"failed: {reason}"))
+            print(f"  {steps[-1].name}: {steps[-1].note}", flush=True)
+            continue
         steps.append(
             Step(
                 f"floor: {model}",
