@@ -142,7 +142,8 @@ def _update(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> int | No
     (changed,) = con.execute(
         f"select count(*) from build.{relation} where built_at > ?", [published_until]
     ).fetchone()
-    if changed * 2 > _count(con, f"build.{relation}"):
+    built_rows = _count(con, f"build.{relation}")
+    if changed * 2 > built_rows:
         return None  # a full refresh, or nearly: a fresh copy is quicker
     con.execute(
         f'delete from {relation} where "{key}" in ('
@@ -155,7 +156,7 @@ def _update(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> int | No
     )
     # The rows the build did not rewrite are the published ones, so equal counts mean it lost
     # no key; only otherwise is the (costly) search for the lost keys' rows needed.
-    if _count(con, relation) != _count(con, f"build.{relation}"):
+    if _count(con, relation) != built_rows:
         con.execute(
             f"delete from {relation} as published where not exists (select 1"
             f' from build.{relation} as built where built."{key}" = published."{key}")'
