@@ -74,7 +74,13 @@ select
     p.channel as dnc_channel,
     p.reason as reason,
     p.bounce_type as bounce_type,
-    properties,
+    -- The payload only where downstream models read fields beyond the typed columns: contact
+    -- fields (identify, form_submit), do-not-contact changes and campaign action reports. The
+    -- tracking events' payloads (most of the rows, most of the bytes) stay in stg_events.
+    case
+        when event_type in ('identify', 'form_submit', 'dnc_change', 'campaign_action')
+        then properties
+    end as properties,
     source_file,
     loaded_at,
     {{ build_time() }} as built_at
