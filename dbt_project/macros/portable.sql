@@ -173,3 +173,19 @@
         {{ return(dbt.spark__datediff(first_date, second_date, datepart)) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- "not materialized" where WITH takes it (x AS NOT MATERIALIZED (…)): a CTE read by several
+    others, each with its own filter and columns, is then inlined into each, rather than
+    computed once in full and kept (DuckDB materialises such a CTE by default). Spark always
+    inlines, and gets nothing. -#}
+{% macro cte_inlined() -%}
+    {{ return(adapter.dispatch('cte_inlined', 'funnelhouse')()) }}
+{%- endmacro %}
+
+{% macro default__cte_inlined() -%}
+{%- endmacro %}
+
+{% macro duckdb__cte_inlined() -%}
+    not materialized
+{%- endmacro %}

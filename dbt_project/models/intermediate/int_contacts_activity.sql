@@ -32,9 +32,10 @@ recomputed_contacts as (
 ),
 {% endif %}
 
--- Read by three CTEs, so materialised: only the columns they use, and the properties of the
--- few events whose properties they read (whole rows of every event spilled at scale).
-contact_events as (
+-- Read by three CTEs, each with its own filter and columns: inlined into each, so the activity
+-- totals stream over fct_events and the traits and do-not-contact CTEs read only their few
+-- event types. Kept whole (materialised), 28M events at 1M contacts spilled: 47 s.
+contact_events as {{ cte_inlined() }} (
     select
         event_id,
         event_type,

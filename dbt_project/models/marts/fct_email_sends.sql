@@ -28,7 +28,9 @@ changed_pairs as (
       and loaded_at > {{ loaded_watermark() }}
 ),
 
-pair_events as (
+-- Read three times (events, sends, newest load): inlined, as materialised it held every email
+-- event's row (21M at 1M contacts) and spilled.
+pair_events as {{ cte_inlined() }} (
     select email_events.*
     from email_events
     inner join changed_pairs
@@ -36,7 +38,7 @@ pair_events as (
         and email_events.email_id = changed_pairs.email_id
 ),
 {% else %}
-pair_events as (select * from email_events),
+pair_events as {{ cte_inlined() }} (select * from email_events),
 {% endif %}
 
 -- Each event belongs to the latest send of its pair at or before it (a send sorts before the
