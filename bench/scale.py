@@ -134,6 +134,8 @@ def scenario(args: argparse.Namespace) -> list[Step]:
     home = args.home
     if not args.reuse:
         shutil.rmtree(home, ignore_errors=True)
+    for stale in (FULL_BUILD_RESULTS, NEW_DATA_RESULTS):  # an earlier run's, with --reuse
+        (home / stale).unlink(missing_ok=True)
     cli = [FUNNELHOUSE]
     steps: list[Step] = []
     if not args.reuse:
@@ -160,6 +162,8 @@ def scenario(args: argparse.Namespace) -> list[Step]:
         measured(f"run after {args.new_share:.0%} new events", [*cli, "run", "--home", str(home)])
     )
     steps[-1].note = f"{new_rows:,} new events, ingest included"
+    if not steps[-1].failed:
+        shutil.copyfile(home / "dbt-target" / "run_results.json", home / NEW_DATA_RESULTS)
     # The run above sent messages whose results land as new events: more runs take them in
     # until one writes none (a due row given up on as the clock passes is a new result too),
     # so that the next one truly has nothing new.
@@ -204,6 +208,7 @@ def scenario(args: argparse.Namespace) -> list[Step]:
 
 
 FULL_BUILD_RESULTS = "full-build-run_results.json"
+NEW_DATA_RESULTS = "new-data-run_results.json"
 # Each floor script computes the same figures as one mart, by hand, from raw tables.
 FLOORS = {
     "email_performance.sql": "rpt_email_performance",
@@ -309,9 +314,9 @@ def machine() -> str:
     )
 
 
-def slowest_nodes(path: Path, count: int = 8) -> list[str]:
-    """Where the full build's dbt time went: its slowest models and tests (dbt's run results),
-    the profile a missed target is explained by."""
+def slowest_nodes(build: str, path: Path, count: int = 8) -> list[str]:
+    """Where a build's dbt time went: its slowest models and tests (dbt's run results), the
+    profile a missed target is explained by."""
     if not path.exists():
         return []
     run = json.loads(path.read_text())
@@ -324,7 +329,7 @@ def slowest_nodes(path: Path, count: int = 8) -> list[str]:
     )
     return [
         "",
-        f"Full build, dbt: {run['elapsed_time']:,.0f} s with {run['args'].get('threads')} "
+        f"{build}, dbt: {run['elapsed_time']:,.0f} s with {run['args'].get('threads')} "
         f"thread(s); models {kinds['model']:,.0f} s, tests {kinds['test']:,.0f} s. Slowest: "
         f"{slowest}.",
     ]
@@ -344,7 +349,9 @@ def report(args, steps: list[Step]) -> str:
     for step in steps:
         peak = f"{step.peak_mib:,.0f} MiB" if step.peak_mib else "–"
         lines.append(f"| {step.name} | {step.seconds:,.1f} s | {peak} | {step.note} |")
-    lines += slowest_nodes(args.home / FULL_BUILD_RESULTS)
+    lines += slowest_nodes("Full build", args.home / FULL_BUILD_RESULTS)
+    new_data = f"Run after {args.new_share:.0%} new events"
+    lines += slowest_nodes(new_data, args.home / NEW_DATA_RESULTS)
     none = Step("", 0, 0)
     pages = by_name.get("dashboard queries", none).figures.get("pages", {})
     if pages:
