@@ -329,7 +329,7 @@ def slowest_nodes(build: str, path: Path, count: int = 8) -> list[str]:
     )
     return [
         "",
-        f"{build}, dbt: {run['elapsed_time']:,.0f} s with {run['args'].get('threads')} "
+        f"{build}, dbt: {run['elapsed_time']:,.0f} s with {run['args'].get('threads', 2)} "
         f"thread(s); models {kinds['model']:,.0f} s, tests {kinds['test']:,.0f} s. Slowest: "
         f"{slowest}.",
     ]

@@ -28,9 +28,8 @@ changed_pairs as (
       and loaded_at > {{ loaded_watermark() }}
 ),
 
--- Read three times (events, sends, newest load): inlined, as materialised it held every email
--- event's row (21M at 1M contacts) and spilled.
-pair_events as {{ cte_inlined() }} (
+-- Read three times (events, sends, newest load): the changed pairs' events are few, and kept.
+pair_events as (
     select email_events.*
     from email_events
     inner join changed_pairs
@@ -38,6 +37,8 @@ pair_events as {{ cte_inlined() }} (
         and email_events.email_id = changed_pairs.email_id
 ),
 {% else %}
+-- Read three times (events, sends, newest load): inlined, as kept whole it held every email
+-- event (21M at 1M contacts) and spilled.
 pair_events as {{ cte_inlined() }} (select * from email_events),
 {% endif %}
 
