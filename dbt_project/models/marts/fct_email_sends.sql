@@ -5,7 +5,8 @@
 -- Incremental: every (contact, email) pair with new email events is rebuilt whole.
 {{ config(materialized=keyed_incremental(), unique_key='contact_email_key', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
-with email_events as (
+-- Inlined where read (a full build reads it three times, through pair_events).
+with email_events as {{ cte_inlined() }} (
     select
         event_id, event_type, occurred_at, contact_id, email, email_id, link_url, bounce_type,
         loaded_at,
