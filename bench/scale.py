@@ -240,7 +240,7 @@ def floors(home: Path) -> list[Step]:
                 floor = time.perf_counter() - started
         except duckdb.Error as error:  # (a full disk): the other figures are still written
             reason = " ".join(str(error).split())[:200]
-            steps.append(Step(f"floor: {model}", 0, 0, {}, f"failed: {reason}"))
+            steps.append(Step(f"floor: {model}", 0, 0, {}, f"failed: {reason}", failed=True))
             print(f"  {steps[-1].name}: {steps[-1].note}", flush=True)
             continue
         steps.append(
