@@ -327,10 +327,11 @@ def slowest_nodes(build: str, path: Path, count: int = 8) -> list[str]:
     slowest = ", ".join(
         f"{r['unique_id'].split('.')[2]} {r['execution_time']:,.1f} s" for r in results[:count]
     )
+    threads = run["args"].get("threads", "the profile's")  # absent when not given
     return [
         "",
-        f"{build}, dbt: {run['elapsed_time']:,.0f} s with {run['args'].get('threads', 2)} "
-        f"thread(s); models {kinds['model']:,.0f} s, tests {kinds['test']:,.0f} s. Slowest: "
+        f"{build}, dbt: {run['elapsed_time']:,.0f} s with {threads} thread(s); "
+        f"models {kinds['model']:,.0f} s, tests {kinds['test']:,.0f} s. Slowest: "
         f"{slowest}.",
     ]
 
