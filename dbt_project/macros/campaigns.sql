@@ -243,25 +243,6 @@
 {%- endmacro %}
 
 
-{#- "materialized" where the engine takes it in WITH (x AS MATERIALIZED (…)): the campaign
-    engine's level CTEs are each read twice (by the next level and by the result), and must be
-    computed once. Engines without the keyword get nothing (and decide themselves). -#}
-{% macro campaign_materialized() -%}
-    {{ return(adapter.dispatch('campaign_materialized', 'funnelhouse')()) }}
-{%- endmacro %}
-
-{% macro default__campaign_materialized() -%}
-{%- endmacro %}
-
-{% macro duckdb__campaign_materialized() -%}
-    materialized
-{%- endmacro %}
-
-{% macro postgres__campaign_materialized() -%}
-    materialized
-{%- endmacro %}
-
-
 {#- Whether fct_campaign_steps writes each level of its walk to a table of its own before the
     final select (true) or computes the levels as CTEs of one statement (false). DuckDB: CTEs
     (`as materialized`, each computed once). Spark has no materialized CTE: it inlines a CTE at

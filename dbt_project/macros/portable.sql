@@ -175,17 +175,22 @@
 {%- endmacro %}
 
 
-{#- "not materialized" where WITH takes it (x AS NOT MATERIALIZED (…)): a CTE read by several
-    others, each with its own filter and columns, is then inlined into each, rather than
-    computed once in full and kept (DuckDB materialises such a CTE by default). Spark always
-    inlines, and gets nothing. -#}
-{% macro cte_inlined() -%}
-    {{ return(adapter.dispatch('cte_inlined', 'funnelhouse')()) }}
+{#- How a CTE read by several others is computed, where WITH takes the keyword
+    (x AS [NOT] MATERIALIZED (…)): `kept` (true) computes it once and keeps it, as a result
+    several readers must share; false inlines it into each reader, as a CTE each reader reads
+    with its own filter and columns (kept whole, it would be computed in full and spill).
+    Engines without the keyword (Spark: it always inlines) get nothing. -#}
+{% macro cte_materialized(kept=true) -%}
+    {{ return(adapter.dispatch('cte_materialized', 'funnelhouse')(kept)) }}
 {%- endmacro %}
 
-{% macro default__cte_inlined() -%}
+{% macro default__cte_materialized(kept) -%}
 {%- endmacro %}
 
-{% macro duckdb__cte_inlined() -%}
-    not materialized
+{% macro duckdb__cte_materialized(kept) -%}
+    {{ '' if kept else 'not ' }}materialized
+{%- endmacro %}
+
+{% macro postgres__cte_materialized(kept) -%}
+    {{ duckdb__cte_materialized(kept) }}
 {%- endmacro %}

@@ -47,7 +47,7 @@ campaigns as (
     from {{ ref('stg_campaign_definitions') }}
 ),
 
-steps as {{ campaign_materialized() }} (
+steps as {{ cte_materialized() }} (
     select campaign_id, parent_branch, {{ step_columns | join(', ') }}
     from {{ ref('stg_campaign_steps') }}
     where depth < {{ max_depth }}
@@ -57,7 +57,7 @@ known_timezones as (
     {{ campaign_known_timezones() }}
 ),
 
-entries as {{ campaign_materialized() }} (
+entries as {{ cte_materialized() }} (
     select
         entries.campaign_id,
         campaigns.campaign_name,
@@ -81,7 +81,7 @@ entries as {{ campaign_materialized() }} (
 ),
 
 -- Activation's reports, matched to the entry whose key they carry.
-results as {{ campaign_materialized() }} (
+results as {{ cte_materialized() }} (
     select
         results.idempotency_key,
         results.status as result_status,
@@ -100,7 +100,7 @@ results as {{ campaign_materialized() }} (
 ),
 
 -- Per entry and step: a step below it has run, on this branch (null below an action).
-evidence as {{ campaign_materialized() }} (
+evidence as {{ cte_materialized() }} (
     select
         results.campaign_id,
         results.contact_id,
@@ -115,7 +115,7 @@ evidence as {{ campaign_materialized() }} (
 ),
 
 -- What decisions wait for: the entered contacts' events of those types.
-decision_events as {{ campaign_materialized() }} (
+decision_events as {{ cte_materialized() }} (
     select
         events.contact_id,
         events.event_type,
@@ -169,7 +169,7 @@ condition_inputs as (
         and target_stage.stage_id = steps.condition_value
 ),
 
-condition_results as {{ campaign_materialized() }} (
+condition_results as {{ cte_materialized() }} (
     select
         campaign_id,
         contact_id,
@@ -409,7 +409,7 @@ stated_{{ level }} as (
     from judged_{{ level }} as judged
 ),
 
-evaluated_{{ level }} as {{ campaign_materialized() }} (
+evaluated_{{ level }} as {{ cte_materialized() }} (
     select
         stated.*,
         case

@@ -6,7 +6,7 @@
 {{ config(materialized=keyed_incremental(), unique_key='contact_email_key', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 -- Inlined where read (a full build reads it three times, through pair_events).
-with email_events as {{ cte_inlined() }} (
+with email_events as {{ cte_materialized(false) }} (
     select
         event_id, event_type, occurred_at, contact_id, email, email_id, link_url, bounce_type,
         loaded_at,
@@ -40,7 +40,7 @@ pair_events as (
 {% else %}
 -- Read three times (events, sends, newest load): inlined, as kept whole it held every email
 -- event (21M at 1M contacts) and spilled.
-pair_events as {{ cte_inlined() }} (select * from email_events),
+pair_events as {{ cte_materialized(false) }} (select * from email_events),
 {% endif %}
 
 -- Each event belongs to the latest send of its pair at or before it (a send sorts before the
