@@ -1,5 +1,5 @@
 -- Every event, attributed to a contact when one is known (directly, or through identity
--- stitching of the visitor's tracking id), with the common properties as typed columns.
+-- stitching of the visitor's tracking id), with the typed properties of stg_events.
 --
 -- Incremental: reads events loaded since the last build (minus a lookback), plus all events
 -- of visitors whose identity links changed, so stitching also re-attributes old activity.
@@ -21,13 +21,7 @@ with candidates as (
 attributed as (
     select
         candidates.*,
-        coalesce(keys.email, stitched.email) as email,
-        {{ json_fields('candidates.properties', [
-            'url', 'path', 'title', 'referrer', 'page_id', 'email_id', 'link_url', 'form_id',
-            'asset_id', 'sms_id', 'focus_id', 'dynamic_content_id', 'slot', 'variant',
-            'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'delta',
-            'channel', 'reason', 'bounce_type',
-        ]) }} as p
+        coalesce(keys.email, stitched.email) as email
     from candidates
     left join {{ ref('int_identity_contact_keys') }} as keys
         on candidates.contact_key = keys.contact_key
@@ -48,35 +42,31 @@ select
     coalesce(
         case when email is not null then {{ dbt.hash('email') }} end, 'anon:' || anonymous_id
     ) as visitor_id,
-    p.url as url,
-    coalesce(
-        p.path,
-        nullif(regexp_extract(p.url, '^[a-z]+://[^/]+(/[^?#]*)', 1), '')
-    ) as page_path,
-    p.title as page_title,
-    nullif(p.referrer, '') as referrer,
-    p.page_id as page_id,
-    p.email_id as email_id,
-    p.link_url as link_url,
-    p.form_id as form_id,
-    p.asset_id as asset_id,
-    p.sms_id as sms_id,
-    p.focus_id as focus_item_id,
-    p.dynamic_content_id as dynamic_content_id,
-    p.slot as slot_name,
-    p.variant as variant,
-    lower(p.utm_source) as utm_source,
-    lower(p.utm_medium) as utm_medium,
-    p.utm_campaign as utm_campaign,
-    p.utm_term as utm_term,
-    p.utm_content as utm_content,
-    try_cast(p.delta as integer) as points_delta,
-    p.channel as dnc_channel,
-    p.reason as reason,
-    p.bounce_type as bounce_type,
+    url,
+    page_path,
+    page_title,
+    referrer,
+    page_id,
+    email_id,
+    link_url,
+    form_id,
+    asset_id,
+    sms_id,
+    focus_item_id,
+    dynamic_content_id,
+    slot_name,
+    variant,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    utm_term,
+    utm_content,
+    points_delta,
+    dnc_channel,
+    reason,
+    bounce_type,
     -- The payload only where downstream models read fields beyond the typed columns: contact
-    -- fields (identify, form_submit), do-not-contact changes and campaign action reports. The
-    -- tracking events' payloads (most of the rows, most of the bytes) stay in stg_events.
+    -- fields (identify, form_submit), do-not-contact changes and campaign action reports.
     case
         when event_type in ('identify', 'form_submit', 'dnc_change', 'campaign_action')
         then properties
