@@ -21,13 +21,16 @@ with visitors as (
 with
 {% endif %}
 
--- The window sorts carry only the columns ordering needs: sorting whole hits (URLs, UTM
--- tags) spilled at scale. The other fields join back by event_id once sessions are known.
+-- The window sorts carry only the small columns the sessions add up (sorting whole hits, with
+-- URLs and UTM tags, spilled at scale); the landing and exit hits' other fields join back by
+-- event_id once sessions are known.
 visitor_hits as (
     select
         event_id,
         anonymous_id,
         occurred_at,
+        contact_id,
+        loaded_at,
         lag(occurred_at) over by_time as previous_hit_at,
         lead(occurred_at) over by_time as next_hit_at
     from {{ ref('fct_events') }}
@@ -57,10 +60,7 @@ flagged as (
 
 hits as (
     select
-        event_id,
-        anonymous_id,
-        starts_session,
-        ends_session,
+        *,
         sum(starts_session) over (
             partition by anonymous_id order by occurred_at, event_id rows unbounded preceding
         ) as session_number
@@ -69,32 +69,49 @@ hits as (
 
 sessions as (  -- one row per session: what its hits add up to
     select
-        hits.anonymous_id,
-        hits.session_number,
-        max(events.contact_id) as contact_id,
-        min(events.occurred_at) as started_at,
-        max(events.occurred_at) as ended_at,
+        anonymous_id,
+        session_number,
+        max(contact_id) as contact_id,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at,
         count(*) as page_views,
-        max(events.loaded_at) as loaded_at,
-        max(case when hits.ends_session then events.page_path end) as exit_path
+        max(loaded_at) as loaded_at
     from hits
-    inner join {{ ref('fct_events') }} as events on hits.event_id = events.event_id
-    group by hits.anonymous_id, hits.session_number
+    group by anonymous_id, session_number
 ),
 
-landing as (  -- and the fields of its landing hit (exactly one hit starts a session)
+boundaries as (  -- the landing and exit hits (one hit is both in a one-page session)
+    select
+        hits.anonymous_id,
+        hits.session_number,
+        hits.starts_session,
+        hits.ends_session,
+        {%- for column in ['url', 'page_path', 'page_id', 'referrer', 'utm_source', 'utm_medium',
+                           'utm_campaign', 'utm_term', 'utm_content'] %}
+        events.{{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from hits
+    inner join {{ ref('fct_events') }} as events on hits.event_id = events.event_id
+    where hits.starts_session = 1 or hits.ends_session
+),
+
+landing as (  -- each session with the fields of its landing hit and its exit path
     select
         sessions.*,
         {%- for column in ['url', 'page_path', 'page_id', 'referrer', 'utm_source', 'utm_medium',
                            'utm_campaign', 'utm_term', 'utm_content'] %}
-        events.{{ column }} as landing_{{ column }}{{ "," if not loop.last }}
+        landing_hit.{{ column }} as landing_{{ column }},
         {%- endfor %}
-    from hits
-    inner join {{ ref('fct_events') }} as events on hits.event_id = events.event_id
-    inner join sessions
-        on hits.anonymous_id = sessions.anonymous_id
-        and hits.session_number = sessions.session_number
-    where hits.starts_session = 1
+        exit_hit.page_path as exit_path
+    from sessions
+    inner join boundaries as landing_hit
+        on sessions.anonymous_id = landing_hit.anonymous_id
+        and sessions.session_number = landing_hit.session_number
+        and landing_hit.starts_session = 1
+    inner join boundaries as exit_hit
+        on sessions.anonymous_id = exit_hit.anonymous_id
+        and sessions.session_number = exit_hit.session_number
+        and exit_hit.ends_session
 ),
 
 landing_hosts as (
