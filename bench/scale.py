@@ -280,11 +280,15 @@ def verdicts(steps: dict[str, Step], new_share: float) -> list[tuple[str, str, s
         rows.append(("no new data", f"{idle.seconds:,.1f} s", "< 15 s", idle.seconds < 15))
     dashboards = done("dashboard queries")
     if pages := (dashboards.figures.get("pages") if dashboards else None):
-        page, worst = max(pages.items(), key=lambda kv: kv[1]["sql_p95_ms"])
-        p95 = worst["sql_p95_ms"]
-        rows.append(
-            ("dashboard query p95 (worst page)", f"{p95:,.0f} ms ({page})", "< 500 ms", p95 < 500)
-        )
+        # The target as the issue words it (any one query), and the stricter reading: the sum
+        # of a page's queries, which is what an analyst waits for.
+        for label, figure in (
+            ("dashboard query p95 (worst query)", "query_p95_ms"),
+            ("dashboard page SQL p95 (worst page)", "sql_p95_ms"),
+        ):
+            page, worst = max(pages.items(), key=lambda kv: kv[1][figure])
+            p95 = worst[figure]
+            rows.append((label, f"{p95:,.0f} ms ({page})", "< 500 ms", p95 < 500))
     activation = done("activation to local SMTP")
     if (emails := activation and activation.figures.get("activate_emails_per_s")) is not None:
         rows.append(("activation", f"{emails:,.0f} emails/s", "≥ 500 emails/s", emails >= 500))
