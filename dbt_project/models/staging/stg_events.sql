@@ -15,10 +15,15 @@
     'dynamic_content_view', 'asset_download', 'manual_points',
 ] %}
 
+{#- A table built before the properties were typed here (no page_path column) is retyped
+    whole once: appended columns would otherwise stay null on its rows. -#}
+{% set retype = is_incremental()
+    and 'page_path' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+
 {% set arrived %}
     (
         select * from {{ source('raw', 'events') }}
-        {% if is_incremental() %}
+        {% if is_incremental() and not retype %}
         where _loaded_at > (select coalesce(max(loaded_at), '1900-01-01'::timestamp) from {{ this }})
         {% endif %}
     ) as arrived
@@ -38,7 +43,7 @@ parsed as (
             'channel', 'reason', 'bounce_type',
         ]) }} as p
     from first_arrival
-    {% if is_incremental() %}
+    {% if is_incremental() and not retype %}
     -- not exists, not "not in": an anti join can hash the few new ids and stream the kept
     -- ones (not in's null semantics hash every kept id: 4x slower at 100k contacts)
     where not exists (select 1 from {{ this }} as kept where kept.event_id = first_arrival.event_id)
