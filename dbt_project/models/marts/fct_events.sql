@@ -70,12 +70,7 @@ select
     dnc_channel,
     reason,
     bounce_type,
-    -- The payload only where downstream models read fields beyond the typed columns: contact
-    -- fields (identify, form_submit), do-not-contact changes and campaign action reports.
-    case
-        when event_type in ('identify', 'form_submit', 'dnc_change', 'campaign_action')
-        then properties
-    end as properties,
+    properties,  -- as stg_events keeps it: null for the tracking events
     source_file,
     loaded_at,
     {{ build_time() }} as built_at

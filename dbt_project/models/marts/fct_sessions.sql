@@ -21,6 +21,10 @@ with visitors as (
 with
 {% endif %}
 
+{#- The landing hit's fields a session keeps (landing_<column>). -#}
+{% set landing_columns = ['url', 'page_path', 'page_id', 'referrer', 'utm_source', 'utm_medium',
+                          'utm_campaign', 'utm_term', 'utm_content'] %}
+
 -- The window sorts carry only the small columns the sessions add up (sorting whole hits, with
 -- URLs and UTM tags, spilled at scale); the landing and exit hits' other fields join back by
 -- event_id once sessions are known.
@@ -86,8 +90,7 @@ boundaries as (  -- the landing and exit hits (one hit is both in a one-page ses
         hits.session_number,
         hits.starts_session,
         hits.ends_session,
-        {%- for column in ['url', 'page_path', 'page_id', 'referrer', 'utm_source', 'utm_medium',
-                           'utm_campaign', 'utm_term', 'utm_content'] %}
+        {%- for column in landing_columns %}
         events.{{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     from hits
@@ -98,8 +101,7 @@ boundaries as (  -- the landing and exit hits (one hit is both in a one-page ses
 landing as (  -- each session with the fields of its landing hit and its exit path
     select
         sessions.*,
-        {%- for column in ['url', 'page_path', 'page_id', 'referrer', 'utm_source', 'utm_medium',
-                           'utm_campaign', 'utm_term', 'utm_content'] %}
+        {%- for column in landing_columns %}
         landing_hit.{{ column }} as landing_{{ column }},
         {%- endfor %}
         exit_hit.page_path as exit_path
