@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import duckdb
 import polars as pl
@@ -246,6 +246,13 @@ def activation_lock(home: Home, timeout: float, poll: float = 0.2) -> Iterator[N
         os.close(fd)
 
 
+class Standing(NamedTuple):
+    """Where a key stands in the ledger."""
+
+    state: str
+    reason: str | None
+
+
 @dataclass(frozen=True)
 class LedgerRow:
     idempotency_key: str
@@ -320,17 +327,26 @@ class Ledger:
 
     def states(self, keys: Iterable[str]) -> dict[str, LedgerRow]:
         """The ledger rows of these keys (absent: never seen)."""
+        found = self._of_keys(keys, "sends.*")
+        return {r["idempotency_key"]: LedgerRow.from_record(r) for r in found.to_dicts()}
+
+    def standings(self, keys: Iterable[str]) -> dict[str, Standing]:
+        """The state and reason of these keys' rows (absent: never seen): all a run needs to
+        decide, without decoding whole rows (a queue waiting on a channel is read every run)."""
+        found = self._of_keys(keys, "idempotency_key, state, reason")
+        return {key: Standing(state, reason) for key, state, reason in found.iter_rows()}
+
+    def _of_keys(self, keys: Iterable[str], columns: str) -> pl.DataFrame:
         frame = pl.DataFrame({"idempotency_key": list(keys)}, schema={"idempotency_key": pl.String})
         if frame.is_empty():
-            return {}
+            return pl.DataFrame()
         self.con.register("wanted_keys", frame)
         try:
-            found = self.con.sql(
-                "select sends.* from sends inner join wanted_keys using (idempotency_key)"
+            return self.con.sql(
+                f"select {columns} from sends inner join wanted_keys using (idempotency_key)"
             ).pl()
         finally:
             self.con.unregister("wanted_keys")
-        return {r["idempotency_key"]: LedgerRow.from_record(r) for r in found.to_dicts()}
 
     def sent_counts(self, now: datetime) -> dict[tuple[str, str], tuple[int, int]]:
         """(contact_id, channel) → messages sent in the last 24 hours and the last 7 days."""

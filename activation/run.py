@@ -40,6 +40,7 @@ from activation.ledger import (
     FINAL,
     Ledger,
     LedgerRow,
+    Standing,
     activation_dir,
     activation_lock,
     claim,
@@ -228,6 +229,7 @@ class _Run:
         self.channels: dict[tuple[str, int], Any] = {}  # (kind, lane) → open channel
         self.senders = ThreadPoolExecutor(settings.smtp_connections + 2, "activation-send")
         self.journal: Journal | None = None
+        self.known: dict[str, Standing] = {}  # the ledger's standing of the due keys
         self.decisions: list[tuple] = []  # ledger writes of the batch being built
         self.claims: list[_Claim] = []
         self.sending: tuple[list[_Claim], list[Future]] | None = None  # the batch in flight
@@ -262,10 +264,10 @@ class _Run:
         if due.note:
             report.notes.append(due.note)
         report.due = len(due.rows)
-        known = self.ledger.states(r["idempotency_key"] for r in due.rows)
+        self.known = self.ledger.standings(r["idempotency_key"] for r in due.rows)
         todo = []
         for row in due.rows:
-            existing = known.get(row["idempotency_key"])
+            existing = self.known.get(row["idempotency_key"])
             if existing is None or existing.state == "deferred":
                 todo.append((row, existing))
             elif existing.state in FINAL:
@@ -369,7 +371,7 @@ class _Run:
         """When something happens: the wall clock (UTC), or the pinned time of a simulation."""
         return self.now if self.pinned else _utc_naive(datetime.now(UTC))
 
-    def _one(self, row: dict[str, Any], contact: dict | None, existing: LedgerRow | None):
+    def _one(self, row: dict[str, Any], contact: dict | None, existing: Standing | None):
         action = row["action"]
         if existing is not None and stale(
             row.get("due_at"), self.now, self.settings.send_give_up_after_hours
@@ -402,16 +404,20 @@ class _Run:
         if self.dry_run:
             self._dry(row, state, reason, channel, preview)
             return
-        self.decisions.append(
-            decision(
-                self._ledger_row(row, channel),
-                state,
-                reason,
-                self.report.run_id,
-                self._clock(),
-                result,
+        # Only deferred keys are taken up again, so the same standing means deferred again for
+        # the same reason: the ledger already says so (a queue waiting on an unconfigured
+        # channel would otherwise be rewritten on every run).
+        if self.known.get(row["idempotency_key"]) != (state, reason):
+            self.decisions.append(
+                decision(
+                    self._ledger_row(row, channel),
+                    state,
+                    reason,
+                    self.report.run_id,
+                    self._clock(),
+                    result,
+                )
             )
-        )
         self.report.results.append(
             _result_from_queue(row, state, reason, channel=channel, preview=preview)
         )

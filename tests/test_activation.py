@@ -80,6 +80,11 @@ def ledger_states(home) -> dict[str, str]:
         return {r.idempotency_key: r.state for r in ledger.rows()}
 
 
+def ledger_reasons(home) -> dict[str, str | None]:
+    with Ledger(ledger_path(home)) as ledger:
+        return {r.idempotency_key: r.reason for r in ledger.rows()}
+
+
 # --- settings, tokens, rendering -------------------------------------------------------------
 
 
@@ -303,6 +308,26 @@ def test_transient_errors_are_retried_permanent_ones_are_not(home, smtp):
     # a failed key is final: a later run does not try it again
     activate(home, settings=settings_for(smtp), now=NOW + timedelta(minutes=15))
     assert smtp.rcpt_attempts["gone@example.com"] == 1
+
+
+def test_a_deferral_repeated_for_the_same_reason_is_not_rewritten(home, smtp):
+    people = [contact(f"q{i}@example.com") for i in range(3)]
+    publish_queue(home, [queue_row(p, "send_email", "2", NOW) for p in people], people)
+    unconfigured = settings_for(None)
+
+    first = activate(home, settings=unconfigured, now=NOW)
+    again = activate(home, settings=unconfigured, now=NOW + timedelta(minutes=15))
+
+    assert [r.status for r in again.results] == ["deferred"] * 3  # still reported every run
+    assert all(r.reason.startswith("email is not configured") for r in again.results)
+    with Ledger(ledger_path(home)) as ledger:
+        assert {(r.state, r.run_id) for r in ledger.rows()} == {("deferred", first.run_id)}
+    # a new reason is recorded, and a configured channel sends them
+    down = settings_for(smtp, smtp_port=smtp.port + 1 if smtp.port < 65535 else 1)
+    activate(home, settings=down, now=NOW + timedelta(minutes=30))
+    assert all("SMTP" in reason for reason in ledger_reasons(home).values())
+    sent = activate(home, settings=settings_for(smtp), now=NOW + timedelta(minutes=45))
+    assert [r.status for r in sent.results] == ["sent"] * 3
 
 
 def test_server_down_defers_the_batch_and_the_next_run_sends_it(home, smtp):
