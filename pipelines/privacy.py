@@ -14,11 +14,11 @@ columns, selects what the export shows and what forget removes, in every layer.
 
 How forget removes a person from the dbt models: delete from raw, delete the person's rows
 from every model table, then a normal (incremental) ``dbt build`` and a publish. Table models
-are rebuilt from the cleaned raw tables anyway; the incremental ones (stg_events, fct_events,
-fct_sessions, fct_email_sends, fct_points_ledger, fct_stage_changes) never revisit old loads,
-so their rows of the person must be deleted by hand — and then they equal a rebuild: every
-one is keyed by event, visitor, contact or (contact, email), and nobody else's rows are
-computed from the person's (their events count only for them). segment_history is
+are rebuilt from the cleaned raw tables anyway (stg_events is a view of them); the incremental
+ones (fct_events, fct_sessions, fct_email_sends, fct_points_ledger, fct_stage_changes) never
+revisit old loads, so their rows of the person must be deleted by hand — and then they equal a
+rebuild: every one is keyed by event, visitor, contact or (contact, email), and nobody else's
+rows are computed from the person's (their events count only for them). segment_history is
 ``full_refresh: false``: even a full refresh would keep the person, only the targeted delete
 removes them. A full refresh (``--full-refresh``) would cost a rebuild of every event model,
 for one person. The exception is a shared tracking id: removing the person's links moves

@@ -518,7 +518,7 @@ def test_wrong_types_are_quarantined_or_read_as_their_text(ingested):
 
 def test_duplicate_event_ids_are_all_kept_in_raw(ingested):
     home, _ = ingested
-    # raw keeps every arrival with its row number; stg_events keeps one row per event_id
+    # raw keeps every arrival with its row number; fct_events keeps one row per event_id
     assert events(home, "events/duplicate_ids.jsonl", "_source_row, event_id, occurred_at") == [
         (1, "dup-1", T0),
         (2, "dup-1", T0),

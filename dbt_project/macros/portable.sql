@@ -32,7 +32,7 @@
 
 {#- The materialization of the models that merge new rows by key (delete+insert on a
     unique_key: fct_events, fct_sessions, fct_email_sends, fct_stage_changes,
-    fct_points_ledger, stg_events). DuckDB: incremental. Spark with this project's Parquet
+    fct_points_ledger). DuckDB: incremental. Spark with this project's Parquet
     tables: a full rebuild (table) each run, because Parquet tables take only append and
     insert_overwrite (whole partitions), neither of which replaces the rows of a key; merge
     needs Delta/Iceberg (README, "Running on Spark"). Results are the same, only the cost

@@ -2,7 +2,13 @@
 -- facebook of the contact exports) and handles learned from identify calls (traits twitter,
 -- linkedin, facebook, mastodon). Handles are lower-cased without @; a handle claimed by two
 -- contacts goes to the one that claimed it last.
-with claims as (
+with identify_calls as (  -- read once for the four traits (stg_events is a view of raw.events)
+    select contact_key, occurred_at, properties
+    from {{ ref('stg_events') }}
+    where event_type = 'identify' and {{ is_email('contact_key') }}
+),
+
+claims as (
     select 'twitter' as platform, twitter as handle, email, last_loaded_at as claimed_at
     from {{ ref('stg_contacts') }}
     where twitter is not null and email is not null
@@ -18,10 +24,8 @@ with claims as (
     union all
     select
         '{{ platform }}', {{ json_text('properties', platform) }}, contact_key, occurred_at
-    from {{ ref('stg_events') }}
-    where event_type = 'identify'
-      and {{ is_email('contact_key') }}
-      and {{ json_text('properties', platform) }} is not null
+    from identify_calls
+    where {{ json_text('properties', platform) }} is not null
     {%- endfor %}
 ),
 
