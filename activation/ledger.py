@@ -325,28 +325,21 @@ class Ledger:
         ).pl()
         return [LedgerRow.from_record(r) for r in records.to_dicts()]
 
-    def states(self, keys: Iterable[str]) -> dict[str, LedgerRow]:
-        """The ledger rows of these keys (absent: never seen)."""
-        found = self._of_keys(keys, "sends.*")
-        return {r["idempotency_key"]: LedgerRow.from_record(r) for r in found.to_dicts()}
-
     def standings(self, keys: Iterable[str]) -> dict[str, Standing]:
         """The state and reason of these keys' rows (absent: never seen): all a run needs to
         decide, without decoding whole rows (a queue waiting on a channel is read every run)."""
-        found = self._of_keys(keys, "idempotency_key, state, reason")
-        return {key: Standing(state, reason) for key, state, reason in found.iter_rows()}
-
-    def _of_keys(self, keys: Iterable[str], columns: str) -> pl.DataFrame:
         frame = pl.DataFrame({"idempotency_key": list(keys)}, schema={"idempotency_key": pl.String})
         if frame.is_empty():
-            return pl.DataFrame()
+            return {}
         self.con.register("wanted_keys", frame)
         try:
-            return self.con.sql(
-                f"select {columns} from sends inner join wanted_keys using (idempotency_key)"
-            ).pl()
+            found = self.con.execute(
+                "select idempotency_key, state, reason from sends"
+                " inner join wanted_keys using (idempotency_key)"
+            ).fetchall()
         finally:
             self.con.unregister("wanted_keys")
+        return {key: Standing(state, reason) for key, state, reason in found}
 
     def sent_counts(self, now: datetime) -> dict[tuple[str, str], tuple[int, int]]:
         """(contact_id, channel) → messages sent in the last 24 hours and the last 7 days."""
