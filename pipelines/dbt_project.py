@@ -39,6 +39,20 @@ def dbt_target_path(home: Home) -> Path:
     return home.root / ("dbt-target" if name == "duckdb" else f"dbt-target-{name}")
 
 
+def prepared_target_path(home: Home) -> Path:
+    """``dbt_target_path``, its partial parse state dropped when another checkout of the
+    project wrote it: dbt keeps absolute file paths there (seeds), and a moved or removed
+    checkout would make the next build look for them where they no longer are."""
+    target = dbt_target_path(home)
+    marker = target / "project-dir"
+    project = str(DBT_PROJECT_DIR)
+    if not marker.exists() or marker.read_text() != project:
+        (target / "partial_parse.msgpack").unlink(missing_ok=True)
+        target.mkdir(parents=True, exist_ok=True)
+        marker.write_text(project)
+    return target
+
+
 def spark_raw_env(home: Home) -> dict[str, str]:
     """The raw tables ingest exported for Spark (macro spark_register_raw registers them)."""
     from ingest.spark_export import raw_parquet_dir
@@ -50,7 +64,7 @@ def spark_raw_env(home: Home) -> dict[str, str]:
 
 def dbt_env(home: Home) -> dict[str, str]:
     """The environment dbt runs in: the profile reads the warehouse path from it."""
-    target = str(dbt_target_path(home))
+    target = str(prepared_target_path(home))
     return {
         **os.environ,
         HOME_ENV: str(home.root),

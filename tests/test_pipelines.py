@@ -18,6 +18,7 @@ import pytest
 from ingest.home import Home
 from ingest.loader import landing_files
 from pipelines.build_state import BuildInputs, decide, project_fingerprint, record_build
+from pipelines.dbt_project import DBT_PROJECT_DIR, prepared_target_path
 from pipelines.lock import WarehouseBusy, warehouse_lock
 from pipelines.publish import published_path
 from pipelines.settings import Settings, SettingsError
@@ -273,3 +274,17 @@ def test_project_fingerprint_follows_model_files_not_generated_ones(tmp_path):
     assert project_fingerprint(["build", "--vars", "{x: 1}"], project) != before
     (project / "models" / "a.sql").write_text("select 2")
     assert project_fingerprint(["build"], project) != before
+
+
+def test_dbt_parse_state_written_by_another_checkout_is_dropped(tmp_path):
+    """dbt's partial parse state keeps absolute paths: a home built from a checkout that has
+    since moved would send the next build looking for seeds where they no longer are."""
+    home = Home.resolve(tmp_path / "home")
+    target = prepared_target_path(home)
+    state = target / "partial_parse.msgpack"
+    state.write_bytes(b"parsed here")
+    assert prepared_target_path(home) == target and state.exists()  # same checkout: kept
+    (target / "project-dir").write_text("/elsewhere/funnelhouse/dbt_project")
+    prepared_target_path(home)
+    assert not state.exists()
+    assert (target / "project-dir").read_text() == str(DBT_PROJECT_DIR)

@@ -13,8 +13,8 @@ from ingest.home import HOME_ENV
 from pipelines.build_state import current_inputs, decide, record_build, record_published
 from pipelines.dbt_project import (
     dbt_target_name,
-    dbt_target_path,
     ensure_manifest,
+    prepared_target_path,
     spark_raw_env,
 )
 from pipelines.publish import PublishReport, publish_checked
@@ -119,7 +119,7 @@ def dbt_models(
         # The profile finds the home, the target (FUNNELHOUSE_TARGET, already in os.environ
         # when set) and, on Spark, the exported raw tables through the environment.
         with _environment(**{HOME_ENV: str(target.root), **spark_raw_env(target)}):
-            invocation = dbt.cli(args, context=context, target_path=dbt_target_path(target))
+            invocation = dbt.cli(args, context=context, target_path=prepared_target_path(target))
         yield from invocation.stream()
         if whole_project:
             # Published by the publish step (record_published); until then a build that
