@@ -12,7 +12,10 @@ published one (a sequential file copy), and an incremental fact table with a `bu
 replacing those of the same unique key (the model's `unique_key`); keys the build no longer
 has are deleted. Every other relation is copied whole, as are the fact tables on a first or a
 `full` publish (forgetting a person publishes in full: a fresh file keeps no deleted values in
-its free blocks) or when more than half of a table changed.
+its free blocks) or when more than half of a table changed. A publish with no table to update
+(after a full refresh) starts from an empty file rather than a copy; one that replaces tables
+drops their old copies and checkpoints first, so the new copies reuse those blocks instead of
+leaving a free copy in the file that every later publish would copy again.
 
 A publish killed halfway leaves its staging file behind (the process had no chance to remove
 it); the next publish removes the staging files of processes that are gone.
@@ -69,29 +72,31 @@ def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishRepor
     delta: dict[str, int] = {}
     # After a Spark build every table is copied whole (its keyed models are full rebuilds).
     spark = dbt_target_name() == "spark"
-    keys = {} if full or spark or not target.exists() else incremental_keys()
+    updates = {} if full or spark or not target.exists() else _updates(home, target)
     try:
-        if keys:
+        if updates:  # else a fresh file: nothing of the published one is kept
             shutil.copyfile(target, staging)
         with warehouse.connect(staging) as con:
             con.execute("attach ? as build (read_only)", [str(home.warehouse)])
             sources = _sources(con, home)
             relations = list(sources)
             _drop_stale(con, relations)
-            for schema, name in relations:
-                relation = f'"{schema}"."{name}"'
-                key = keys.get((schema, name))
-                written = _update(con, relation, key) if key else None
-                if written is None:
-                    con.execute(f'create schema if not exists "{schema}"')
-                    con.execute(f"drop table if exists {relation}")
-                    con.execute(
-                        f"create table {relation} as select * from {sources[(schema, name)]}"
-                    )
-                else:
-                    delta[f"{schema}.{name}"] = written
-                tables[f"{schema}.{name}"] = _count(con, relation)
+            whole = [relation for relation in relations if relation not in updates]
+            for (schema, name), update in updates.items():
+                _update(con, f'"{schema}"."{name}"', update)
+                delta[f"{schema}.{name}"] = update.rows
+            # The old copies go first: the checkpoint frees their blocks for the new ones.
+            for schema, name in whole:
+                con.execute(f'drop table if exists "{schema}"."{name}"')
             con.execute("drop schema if exists pipeline cascade")
+            con.execute("checkpoint")
+            for schema, name in whole:
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(
+                    f'create table "{schema}"."{name}" as select * from {sources[(schema, name)]}'
+                )
+            for schema, name in relations:
+                tables[f"{schema}.{name}"] = _count(con, f'"{schema}"."{name}"')
             con.execute("create schema pipeline")
             for raw_name, name in PIPELINE_TABLES.items():
                 con.execute(
@@ -128,40 +133,58 @@ def incremental_keys() -> dict[tuple[str, str], str]:
     }
 
 
-def _update(con: duckdb.DuckDBPyConnection, relation: str, key: str) -> int | None:
+@dataclass(frozen=True)
+class _Update:
+    key: str  # the model's unique_key
+    since: datetime  # the newest built_at published
+    rows: int  # rows built since
+
+
+def _updates(home: Home, target: Path) -> dict[tuple[str, str], _Update]:
+    """The incremental fact tables a copy of the published file can be brought up to the
+    build with: the same columns, a `built_at`, and at most half of the rows built since they
+    were published (more, as after a full refresh, and a fresh copy is quicker)."""
+    updates = {}
+    with duckdb.connect() as con:
+        con.execute("attach ? as published (read_only)", [str(target)])
+        con.execute("attach ? as build (read_only)", [str(home.warehouse)])
+        for (schema, name), key in incremental_keys().items():
+            relation = f'"{schema}"."{name}"'
+            columns = _columns(con, f"published.{relation}")
+            same = list(columns.items()) == list(_columns(con, f"build.{relation}").items())
+            if "built_at" not in columns or not same:
+                continue
+            (since,) = con.execute(f"select max(built_at) from published.{relation}").fetchone()
+            if since is None:
+                continue
+            (rows,) = con.execute(
+                f"select count(*) from build.{relation} where built_at > ?", [since]
+            ).fetchone()
+            if rows * 2 <= _count(con, f"build.{relation}"):
+                updates[(schema, name)] = _Update(key, since, rows)
+    return updates
+
+
+def _update(con: duckdb.DuckDBPyConnection, relation: str, update: _Update) -> None:
     """Bring the staging copy of an incremental fact table up to the build: the rows written
-    since it was published replace those of their keys, keys the build lost are deleted.
-    Returns the rows written, or None when the table is to be copied whole instead."""
-    columns = _columns(con, relation)
-    same = list(columns.items()) == list(_columns(con, f"build.{relation}").items())  # in order
-    if "built_at" not in columns or not same:
-        return None
-    (published_until,) = con.execute(f"select max(built_at) from {relation}").fetchone()
-    if published_until is None:
-        return None
-    (changed,) = con.execute(
-        f"select count(*) from build.{relation} where built_at > ?", [published_until]
-    ).fetchone()
-    built_rows = _count(con, f"build.{relation}")
-    if changed * 2 > built_rows:
-        return None  # a full refresh, or nearly: a fresh copy is quicker
+    since it was published replace those of their keys, keys the build lost are deleted."""
+    key = update.key
     con.execute(
         f'delete from {relation} where "{key}" in ('
         f' select "{key}" from build.{relation} where built_at > ?)',
-        [published_until],
+        [update.since],
     )
     con.execute(
         f"insert into {relation} select * from build.{relation} where built_at > ?",
-        [published_until],
+        [update.since],
     )
     # The rows the build did not rewrite are the published ones, so equal counts mean it lost
     # no key; only otherwise is the (costly) search for the lost keys' rows needed.
-    if _count(con, relation) != built_rows:
+    if _count(con, relation) != _count(con, f"build.{relation}"):
         con.execute(
             f"delete from {relation} as published where not exists (select 1"
             f' from build.{relation} as built where built."{key}" = published."{key}")'
         )
-    return changed
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:

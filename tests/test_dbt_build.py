@@ -309,3 +309,20 @@ def test_publish_updates_fact_tables_and_drops_the_keys_the_build_lost(tmp_path,
         published.tables["marts.fct_events"]
         == query(home, "select count(*) from marts.fct_events")[0][0]
     )
+
+
+def test_a_publish_leaves_no_free_copy_of_the_tables_it_replaced(tmp_path, built_home):
+    """The published file is copied whole by every publish: the blocks of the tables a publish
+    replaces are reused for their new copies, not kept free beside them."""
+    home = Home.resolve(tmp_path / "home")
+    shutil.copytree(built_home.root, home.root)
+    with duckdb.connect(str(home.warehouse)) as con:  # a full rebuild of every fact, as it were
+        con.execute("update marts.fct_events set built_at = built_at + interval 1 hour")
+
+    for _ in range(2):
+        published = publish(home)
+        with duckdb.connect(str(published.path), read_only=True) as con:
+            total, used, free = con.execute(
+                "select total_blocks, used_blocks, free_blocks from pragma_database_size()"
+            ).fetchone()
+        assert free <= total // 20, (total, used, free)
