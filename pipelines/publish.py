@@ -15,7 +15,10 @@ has are deleted. Every other relation is copied whole, as are the fact tables on
 its free blocks) or when more than half of a table changed. A publish with no table to update
 (after a full refresh) starts from an empty file rather than a copy; one that replaces tables
 drops their old copies and checkpoints first, so the new copies reuse those blocks instead of
-leaving a free copy in the file that every later publish would copy again.
+leaving a free copy in the file that every later publish would copy again. A whole copy of a
+model with a `published_order_by` (its config's meta) is sorted by it: the facts in time
+order, so a dashboard's period reads only the row groups it covers; an update appends its
+rows, mostly the newest.
 
 A publish killed halfway leaves its staging file behind (the process had no chance to remove
 it); the next publish removes the staging files of processes that are gone.
@@ -90,10 +93,13 @@ def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishRepor
                 con.execute(f'drop table if exists "{schema}"."{name}"')
             con.execute("drop schema if exists pipeline cascade")
             con.execute("checkpoint")
+            orders = published_orders()
             for schema, name in whole:
+                order = orders.get((schema, name))
                 con.execute(f'create schema if not exists "{schema}"')
                 con.execute(
                     f'create table "{schema}"."{name}" as select * from {sources[(schema, name)]}'
+                    + (f" order by {order}" if order else "")
                 )
             for schema, name in relations:
                 tables[f"{schema}.{name}"] = _count(con, f'"{schema}"."{name}"')
@@ -119,18 +125,33 @@ def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishRepor
 
 
 def incremental_keys() -> dict[tuple[str, str], str]:
-    """(schema, table) → unique key of the dbt project's incremental models (its manifest)."""
+    """(schema, table) → unique key of the dbt project's incremental models."""
+    return {
+        (node["schema"], node["alias"]): node["config"]["unique_key"]
+        for node in _models()
+        if node["config"].get("materialized") == "incremental"
+        and isinstance(node["config"].get("unique_key"), str)
+    }
+
+
+def published_orders() -> dict[tuple[str, str], str]:
+    """(schema, table) → what a whole copy is sorted by: the model's `published_order_by`
+    (config meta). Dashboards read the facts of a period; rows stored in time order let DuckDB
+    skip the row groups outside it (it keeps each one's min and max)."""
+    return {
+        (node["schema"], node["alias"]): order
+        for node in _models()
+        if (order := node["config"].get("meta", {}).get("published_order_by"))
+    }
+
+
+def _models() -> list[dict]:
+    """The model nodes of the dbt project's manifest (none without one: all copied whole)."""
     try:
         nodes = json.loads(MANIFEST.read_text())["nodes"].values()
     except (OSError, ValueError, KeyError):
-        return {}  # no manifest: everything is copied whole
-    return {
-        (node["schema"], node["alias"]): node["config"]["unique_key"]
-        for node in nodes
-        if node.get("resource_type") == "model"
-        and node["config"].get("materialized") == "incremental"
-        and isinstance(node["config"].get("unique_key"), str)
-    }
+        return []
+    return [node for node in nodes if node.get("resource_type") == "model"]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from ingest.generator import generate
 from ingest.home import Home
 from ingest.loader import ingest
-from pipelines.publish import publish
+from pipelines.publish import publish, published_orders
 from tests.conftest import query
 
 
@@ -326,3 +326,30 @@ def test_a_publish_leaves_no_free_copy_of_the_tables_it_replaced(tmp_path, built
                 "select total_blocks, used_blocks, free_blocks from pragma_database_size()"
             ).fetchone()
         assert free <= total // 20, (total, used, free)
+
+
+def test_facts_are_published_in_time_order(tmp_path, built_home):
+    """A whole copy of a fact table is stored in its `published_order_by` order, so that a
+    dashboard's period skips the row groups outside it; the build's own order is not (the
+    ledger is computed per contact)."""
+    home = Home.resolve(tmp_path / "home")
+    shutil.copytree(built_home.root, home.root)
+    orders = published_orders()
+    assert orders[("marts", "fct_points_ledger")] == "occurred_at"
+
+    published = publish(home, full=True)
+
+    with duckdb.connect(str(published.path), read_only=True) as con:
+        for (schema, name), column in orders.items():
+            (ordered,) = con.execute(
+                f"select bool_and(previous is null or {column} >= previous) from ("
+                f" select {column}, lag({column}) over (order by rowid) as previous"
+                f' from "{schema}"."{name}")'
+            ).fetchone()
+            assert ordered, f"{schema}.{name} is not stored by {column}"
+    (in_build_order,) = query(
+        home,
+        "select bool_and(previous is null or occurred_at >= previous) from (select occurred_at,"
+        " lag(occurred_at) over (order by rowid) as previous from marts.fct_points_ledger)",
+    )[0]
+    assert not in_build_order  # else this test could not tell
