@@ -316,7 +316,7 @@ def test_a_publish_leaves_no_free_copy_of_the_tables_it_replaced(tmp_path, built
     replaces are reused for their new copies, not kept free beside them."""
     home = Home.resolve(tmp_path / "home")
     shutil.copytree(built_home.root, home.root)
-    with duckdb.connect(str(home.warehouse)) as con:  # a full rebuild of every fact, as it were
+    with duckdb.connect(str(home.warehouse)) as con:  # as if fct_events were rebuilt whole
         con.execute("update marts.fct_events set built_at = built_at + interval 1 hour")
 
     for _ in range(2):
