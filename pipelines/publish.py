@@ -159,6 +159,7 @@ class _Update:
     key: str  # the model's unique_key
     since: datetime  # the newest built_at published
     rows: int  # rows built since
+    built_rows: int  # rows of the build's table
 
 
 def _updates(home: Home, target: Path) -> dict[tuple[str, str], _Update]:
@@ -181,8 +182,9 @@ def _updates(home: Home, target: Path) -> dict[tuple[str, str], _Update]:
             (rows,) = con.execute(
                 f"select count(*) from build.{relation} where built_at > ?", [since]
             ).fetchone()
-            if rows * 2 <= _count(con, f"build.{relation}"):
-                updates[(schema, name)] = _Update(key, since, rows)
+            built_rows = _count(con, f"build.{relation}")
+            if rows * 2 <= built_rows:
+                updates[(schema, name)] = _Update(key, since, rows, built_rows)
     return updates
 
 
@@ -201,7 +203,7 @@ def _update(con: duckdb.DuckDBPyConnection, relation: str, update: _Update) -> N
     )
     # The rows the build did not rewrite are the published ones, so equal counts mean it lost
     # no key; only otherwise is the (costly) search for the lost keys' rows needed.
-    if _count(con, relation) != _count(con, f"build.{relation}"):
+    if _count(con, relation) != update.built_rows:
         con.execute(
             f"delete from {relation} as published where not exists (select 1"
             f' from build.{relation} as built where built."{key}" = published."{key}")'
