@@ -328,6 +328,14 @@ def test_a_publish_leaves_no_free_copy_of_the_tables_it_replaced(tmp_path, built
         assert free <= total // 20, (total, used, free)
 
 
+def stored_in_order(relation: str, column: str) -> str:
+    """SQL: whether the rows of `relation` are stored (rowid order) by `column`."""
+    return (
+        f"select bool_and(previous is null or {column} >= previous) from ("
+        f" select {column}, lag({column}) over (order by rowid) as previous from {relation})"
+    )
+
+
 def test_facts_are_published_in_time_order(tmp_path, built_home):
     """A whole copy of a fact table is stored in its `published_order_by` order, so that a
     dashboard's period skips the row groups outside it; the build's own order is not (the
@@ -341,15 +349,7 @@ def test_facts_are_published_in_time_order(tmp_path, built_home):
 
     with duckdb.connect(str(published.path), read_only=True) as con:
         for (schema, name), column in orders.items():
-            (ordered,) = con.execute(
-                f"select bool_and(previous is null or {column} >= previous) from ("
-                f" select {column}, lag({column}) over (order by rowid) as previous"
-                f' from "{schema}"."{name}")'
-            ).fetchone()
+            (ordered,) = con.execute(stored_in_order(f'"{schema}"."{name}"', column)).fetchone()
             assert ordered, f"{schema}.{name} is not stored by {column}"
-    (in_build_order,) = query(
-        home,
-        "select bool_and(previous is null or occurred_at >= previous) from (select occurred_at,"
-        " lag(occurred_at) over (order by rowid) as previous from marts.fct_points_ledger)",
-    )[0]
+    [(in_build_order,)] = query(home, stored_in_order("marts.fct_points_ledger", "occurred_at"))
     assert not in_build_order  # else this test could not tell
