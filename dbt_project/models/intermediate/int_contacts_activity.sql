@@ -2,10 +2,11 @@
 -- in identify calls and forms (names for contacts that arrived through events only).
 --
 -- Incremental: a contact's row depends on all its events, so each run recomputes whole
--- contacts — those with events loaded since the last build (minus the lookback) and those a
--- new identity link may have given or taken events — and replaces their rows (delete+insert on
--- contact_id). A recomputed contact left with no events gets a row with no first_seen_at,
--- which the post-hook deletes in the same transaction.
+-- contacts — those with events loaded since the last build (minus the lookback) and those
+-- stitching gave or took events (a tracking id's events fct_events moved) — and replaces
+-- their rows (delete+insert on contact_id). A recomputed contact left with no events gets a
+-- row with no first_seen_at, which the post-hook deletes in the same transaction. built_at
+-- (when the row was written) tells the next run which moves it has seen.
 -- depends_on: {{ ref('int_identity_links') }}
 {#- Rows without first_seen_at exist only in incremental runs: a full build (Spark:
     keyed_incremental()) has no post-hook. -#}
@@ -28,7 +29,7 @@ recomputed_contacts as (
     select contact_id from {{ ref('fct_events') }}
     where contact_id is not null and loaded_at > {{ since }}
     union
-    {{ relinked_contacts(since) }}
+    {{ reattributed_contacts(since) }}
 ),
 {% endif %}
 
@@ -136,7 +137,8 @@ select
     coalesce(sms_dnc.is_dnc, false) as is_dnc_sms,
     case when sms_dnc.is_dnc then sms_dnc.reason end as dnc_sms_reason,
     case when sms_dnc.is_dnc then sms_dnc.occurred_at end as dnc_sms_at,
-    activity.loaded_at
+    activity.loaded_at,
+    {{ build_time() }} as built_at
 {% if is_incremental() %}
 from recomputed_contacts  -- a row for each, so the delete+insert also removes emptied contacts
 left join activity on recomputed_contacts.contact_id = activity.contact_id

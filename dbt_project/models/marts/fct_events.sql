@@ -5,8 +5,10 @@
 --
 -- Incremental: reads events loaded since the last build (minus a lookback) whose ids it does
 -- not keep yet, plus the kept events of visitors whose identity links changed, so stitching
--- also re-attributes old activity. A kept id is never replaced by a later copy, so a full
--- rebuild gives the same rows.
+-- also re-attributes old activity. A kept event is written again only when its contact
+-- changed (built_at then says when: models downstream follow it, see
+-- reattributed_anonymous_ids). A kept id is never replaced by a later copy, so a full rebuild
+-- gives the same rows.
 -- depends_on: {{ ref('int_identity_links') }}
 {{ config(materialized=keyed_incremental(), unique_key='event_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
@@ -42,7 +44,13 @@ with first_arrivals as (
 ),
 
 candidates as (
-    select {{ event_columns | join(', ') }}
+    select
+        {{ event_columns | join(', ') }}
+        {%- if incremental %},
+        -- the contact a kept event has (the branches below), to tell whether it moved
+        cast(null as {{ dbt.type_string() }}) as kept_email,
+        false as is_kept
+        {%- endif %}
     from first_arrivals
     {% if incremental %}
     -- not exists, not "not in": an anti join can hash the few new ids and stream the kept
@@ -53,11 +61,11 @@ candidates as (
     -- Kept events to attribute again: those within the lookback, and relinked visitors'.
     -- Disjoint branches: an "or" made every row be read whole to be tested.
     union all
-    select {{ event_columns | join(', ') }}
+    select {{ event_columns | join(', ') }}, email, true
     from {{ this }}
     where loaded_at > {{ since }}
     union all
-    select {{ event_columns | join(', ') }}
+    select {{ event_columns | join(', ') }}, email, true
     from {{ this }}
     where loaded_at <= {{ since }}
       and anonymous_id in ({{ relinked_anonymous_ids(since) }})
@@ -94,3 +102,9 @@ select
     loaded_at,
     {{ build_time() }} as built_at
 from attributed
+{% if incremental %}
+-- A re-sent identify call relinks a visitor without moving their events: those stay as kept
+-- (at 1M contacts a 1% load relinked 17,737 visitors, whose 1,000,511 events all kept their
+-- contact, and rewriting them cost this build, the publish and every model downstream).
+where not is_kept or email is distinct from kept_email
+{% endif %}

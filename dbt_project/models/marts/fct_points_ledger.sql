@@ -13,8 +13,8 @@
 -- to the newest event in fct_events (the warehouse's clock, so a rebuild is reproducible).
 --
 -- Incremental: a contact's rows depend on all its events (once, caps), so each run rescores
--- whole contacts — those with new scoring events, those a new identity link may have given
--- or taken events, those with points expiring since the last run, and everyone when the
+-- whole contacts — those with new scoring events, those stitching gave or took events (a
+-- tracking id's events fct_events moved), those with points expiring since the last run, and everyone when the
 -- rules (or the decay setting) changed; and every author of monitored posts, old and new, since
 -- a contact claiming a handle moves its posts without any new post (authors are few) — and
 -- replaces their rows (delete+insert on contact_id). A rescored contact left with no rows gets a transient 'reset' row so its old
@@ -88,9 +88,9 @@ rescored_contacts as (
       and (event_type in (select event_type from rules) or event_type = 'manual_points')
       and (loaded_at > {{ since }} or (select is_changed from rules_changed))
     union
-    -- every contact ever linked to a tracking id that got a new link: stitching may have
-    -- moved that device's events from one of them to another
-    {{ relinked_contacts(since) }}
+    -- every contact ever linked to a tracking id whose events fct_events moved to another
+    -- contact (stitching)
+    {{ reattributed_contacts(since) }}
     union
     -- authors of monitored posts, and contacts who were (a claimed handle moves its posts)
     select contact_id from {{ ref('fct_social_mentions') }}

@@ -3,7 +3,6 @@
 --
 -- Incremental: visitors with new page hits since the last build (minus a lookback) have all
 -- their sessions rebuilt, since a late hit can join or split sessions.
--- depends_on: {{ ref('int_identity_links') }}
 {{ config(materialized=keyed_incremental(), unique_key='anonymous_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 {% if is_incremental() %}
@@ -14,8 +13,8 @@ with visitors as (
     where event_type = 'page_hit' and anonymous_id is not null
       and loaded_at > {{ since }}
     union
-    -- visitors newly stitched to a contact: their sessions change owner
-    {{ relinked_anonymous_ids(since) }}
+    -- visitors whose events stitching moved to another contact: their sessions change owner
+    {{ reattributed_anonymous_ids(since) }}
 ),
 {% else %}
 with

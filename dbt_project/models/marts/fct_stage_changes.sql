@@ -14,8 +14,8 @@
 -- of stage_order >= k. The current stage is the latest change (is_current).
 --
 -- Incremental: whole contacts are restaged — those with new ledger rows or new events of a
--- stage's event type, new contacts and ones seen earlier than known, those a new identity link
--- may concern, those whose CRM record was reloaded, those a campaign changed the stage of, and
+-- stage's event type, new contacts and ones seen earlier than known, those stitching gave or
+-- took events, those whose CRM record was reloaded, those a campaign changed the stage of, and
 -- everyone when the stages or the point rules changed — and their rows replaced (delete+insert on contact_id). Expiring points
 -- (ledger decay rows) need no restaging: for a contact with no new events they come after all
 -- its awards and only lower its points, so no threshold is crossed earlier or anew.
@@ -83,8 +83,8 @@ restaged_contacts as (
           or new_events.occurred_at < staged.first_changed_at
       )
     union
-    -- every contact ever linked to a tracking id that got a new link (stitching moves events)
-    {{ relinked_contacts(since) }}
+    -- every contact ever linked to a tracking id whose events stitching moved
+    {{ reattributed_contacts(since) }}
     union
     -- reloaded CRM records: tags, creation date
     select {{ dbt.hash('email') }} as contact_id
