@@ -375,6 +375,63 @@ def test_only_events_stitching_moves_are_written_again(home, build):
         assert differing == [(0,)], table
 
 
+def test_a_new_email_event_rewrites_only_the_send_it_changes(home, build):
+    """Ann got email 4 twice. A late open counts for the second send: only that send is
+    written again. A late-arriving send between them takes nothing and is only added."""
+    only = ("--select", "+fct_email_sends",
+            "--exclude", "resource_type:test resource_type:unit_test")  # fmt: skip
+    events = home.landing / "events"
+    ann = "ann@example.com"
+
+    def email_event(message_id, event, timestamp):
+        return track(message_id, event, timestamp, {"email_id": 4}, user=ann)
+
+    def sends():
+        return {
+            send: (opens, built)
+            for send, opens, built in query(
+                home, "select send_id, open_count, built_at from marts.fct_email_sends"
+            )
+        }
+
+    write_events(
+        events / "1.jsonl",
+        [
+            email_event("s1", "Email Sent", "2026-10-01T09:00:00Z"),
+            email_event("o1", "Email Opened", "2026-10-01T10:00:00Z"),
+            email_event("s2", "Email Sent", "2026-10-03T09:00:00Z"),
+        ],
+    )
+    ingest(home)
+    build(home, *only)
+    first = sends()
+    write_events(events / "2.jsonl", [email_event("o2", "Email Opened", "2026-10-03T10:00:00Z")])
+    ingest(home)
+    build(home, *only)
+    second = sends()
+    assert second["s1"] == first["s1"]
+    assert second["s2"][0] == 1 and second["s2"][1] > first["s2"][1]
+    write_events(events / "3.jsonl", [email_event("s3", "Email Sent", "2026-10-02T09:00:00Z")])
+    ingest(home)
+    build(home, *only)
+    third = sends()
+    assert {s: third[s] for s in second} == second
+    assert third["s3"][0] == 0
+
+    incremental = home.root / "incremental.duckdb"
+    shutil.copyfile(home.warehouse, incremental)
+    build(home, *only, "--full-refresh")
+    columns = "* exclude (loaded_at, built_at)"
+    assert query(
+        home,
+        f"attach '{incremental}' as inc (read_only);"
+        f" select count(*) from ((select {columns} from marts.fct_email_sends"
+        f" except all select {columns} from inc.marts.fct_email_sends)"
+        f" union all (select {columns} from inc.marts.fct_email_sends"
+        f" except all select {columns} from marts.fct_email_sends))",
+    ) == [(0,)]
+
+
 def test_publish_updates_fact_tables_and_drops_the_keys_the_build_lost(tmp_path, built_home):
     """An incremental publish: rows the build rewrote replace theirs; a key the build no
     longer has (deleted outside an incremental merge) leaves the published file too."""

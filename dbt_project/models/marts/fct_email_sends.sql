@@ -2,8 +2,12 @@
 -- bounced, unsubscribed, and when first. Engagement counts for the send it follows: the
 -- latest earlier send of the same email to the same contact.
 --
--- Incremental: every (contact, email) pair with new email events is rebuilt whole.
-{{ config(materialized=keyed_incremental(), unique_key='contact_email_key', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
+-- Incremental: every (contact, email) pair with new email events is recomputed whole, and
+-- the sends whose figures changed are written (delete+insert on send_id): a new event changes
+-- the send it follows, or starts one, and leaves the pair's other sends as they were (at 1M
+-- contacts a 1% load recomputed 1.46M sends). A send never disappears (forget deletes its
+-- rows itself), so replacing sends one by one leaves none behind.
+{{ config(materialized=keyed_incremental(), unique_key='send_id', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 -- Inlined where read (a full build reads it three times, through pair_events).
 with email_events as {{ cte_materialized(false) }} (
@@ -88,30 +92,50 @@ engagement as (  -- one row per send (its own row is in `sequenced`)
     from sequenced
     where send_id is not null
     group by send_id
+),
+
+{#- A send's figures: what tells a recomputed send from the kept one (not loaded_at: a send
+    with no engagement carries its pair's newest load, which moves with the other sends). -#}
+{% set figures = [
+    'contact_email_key', 'contact_id', 'email', 'email_id', 'sent_at', 'sent_on', 'is_delivered',
+    'is_bounced', 'is_hard_bounced', 'is_opened', 'is_clicked', 'is_unsubscribed', 'open_count',
+    'click_count', 'first_opened_at', 'first_clicked_at', 'minutes_to_open',
+] %}
+
+computed as (
+    select
+        sends.send_id,
+        sends.contact_email_key,
+        sends.contact_id,
+        sends.email,
+        sends.email_id,
+        sends.sent_at,
+        cast(sends.sent_at as date) as sent_on,
+        engagement.delivered = 1 as is_delivered,
+        engagement.bounced = 1 as is_bounced,
+        engagement.hard_bounced = 1 as is_hard_bounced,
+        -- a click implies an open even when the open pixel was blocked, as Mautic counts it
+        (engagement.open_count > 0 or engagement.click_count > 0) as is_opened,
+        engagement.click_count > 0 as is_clicked,
+        engagement.unsubscribed = 1 as is_unsubscribed,
+        engagement.open_count,
+        engagement.click_count,
+        coalesce(engagement.first_opened_at, engagement.first_clicked_at) as first_opened_at,
+        engagement.first_clicked_at,
+        {{ dbt.datediff('sends.sent_at', 'coalesce(engagement.first_opened_at, engagement.first_clicked_at)', 'minute') }}
+            as minutes_to_open,
+        coalesce(engagement.loaded_at, (select max(loaded_at) from pair_events)) as loaded_at,
+        {{ build_time() }} as built_at
+    from sends
+    inner join engagement on sends.send_id = engagement.send_id
 )
 
-select
-    sends.send_id,
-    sends.contact_email_key,
-    sends.contact_id,
-    sends.email,
-    sends.email_id,
-    sends.sent_at,
-    cast(sends.sent_at as date) as sent_on,
-    engagement.delivered = 1 as is_delivered,
-    engagement.bounced = 1 as is_bounced,
-    engagement.hard_bounced = 1 as is_hard_bounced,
-    -- a click implies an open even when the open pixel was blocked, as Mautic counts it
-    (engagement.open_count > 0 or engagement.click_count > 0) as is_opened,
-    engagement.click_count > 0 as is_clicked,
-    engagement.unsubscribed = 1 as is_unsubscribed,
-    engagement.open_count,
-    engagement.click_count,
-    coalesce(engagement.first_opened_at, engagement.first_clicked_at) as first_opened_at,
-    engagement.first_clicked_at,
-    {{ dbt.datediff('sends.sent_at', 'coalesce(engagement.first_opened_at, engagement.first_clicked_at)', 'minute') }}
-        as minutes_to_open,
-    coalesce(engagement.loaded_at, (select max(loaded_at) from pair_events)) as loaded_at,
-    {{ build_time() }} as built_at
-from sends
-inner join engagement on sends.send_id = engagement.send_id
+select computed.*
+from computed
+{% if is_incremental() %}
+left join {{ this }} as kept on computed.send_id = kept.send_id
+where kept.send_id is null
+    {%- for column in figures %}
+    or computed.{{ column }} is distinct from kept.{{ column }}
+    {%- endfor %}
+{% endif %}
