@@ -64,6 +64,31 @@ def track(message_id, event, timestamp, properties, user=None, anonymous_id=None
     return call
 
 
+def load_and_build(home: Home, build, only: tuple[str, ...], name: str, events: list[dict]):
+    """Land one events file, ingest it, build the selection incrementally."""
+    write_events(home.landing / "events" / name, events)
+    ingest(home)
+    build(home, *only)
+
+
+def assert_equals_a_rebuild(home: Home, build, only: tuple[str, ...], tables: dict[str, str]):
+    """Keep the incremental warehouse, rebuild the selection from scratch, and compare each
+    table (schema.name → the columns compared) row for row."""
+    incremental = home.root / "incremental.duckdb"
+    shutil.copyfile(home.warehouse, incremental)
+    build(home, *only, "--full-refresh")
+    for table, columns in tables.items():
+        differing = query(
+            home,
+            f"attach '{incremental}' as inc (read_only);"
+            f" select count(*) from ((select {columns} from {table}"
+            f" except all select {columns} from inc.{table})"
+            f" union all (select {columns} from inc.{table}"
+            f" except all select {columns} from {table}))",
+        )
+        assert differing == [(0,)], table
+
+
 def test_hand_made_story(home, build):
     """Ann browses anonymously, registers through a form, opens and clicks an email; Bob
     bounces hard; an unknown visitor never converts."""
@@ -260,25 +285,19 @@ def test_incremental_builds_equal_a_rebuild_from_scratch(tmp_path, build):
         )
         assert differing == [(0,)], table
 
-    tables = ["fct_events", "fct_sessions", "fct_email_sends", "dim_contacts"]
-    tables += ["int_contacts_activity"]
-    incremental = tmp_path / "incremental.duckdb"
-    shutil.copyfile(home.warehouse, incremental)
-    build(home, *only, "--full-refresh")
-    for table in tables:
-        columns = {"fct": "* exclude (loaded_at, built_at)", "int": "* exclude (built_at)"}.get(
-            table[:3], "*"
-        )
-        schema = "intermediate" if table.startswith("int_") else "marts"
-        differing = query(
-            home,
-            f"attach '{incremental}' as inc (read_only);"
-            f" select count(*) from ((select {columns} from {schema}.{table}"
-            f" except all select {columns} from inc.{schema}.{table})"
-            f" union all (select {columns} from inc.{schema}.{table}"
-            f" except all select {columns} from {schema}.{table}))",
-        )
-        assert differing == [(0,)], table
+    facts = "* exclude (loaded_at, built_at)"
+    assert_equals_a_rebuild(
+        home,
+        build,
+        only,
+        {
+            "marts.fct_events": facts,
+            "marts.fct_sessions": facts,
+            "marts.fct_email_sends": facts,
+            "marts.dim_contacts": "*",
+            "intermediate.int_contacts_activity": "* exclude (built_at)",
+        },
+    )
 
 
 def identify(message_id, anonymous_id, timestamp, email):
@@ -298,14 +317,19 @@ def test_only_events_stitching_moves_are_written_again(home, build):
     and only that is written again, here and downstream; the result equals a rebuild."""
     only = ("--select", "+fct_sessions +int_contacts_activity",
             "--exclude", "resource_type:test resource_type:unit_test")  # fmt: skip
-    events = home.landing / "events"
     ann, bob = "ann@example.com", "bob@example.com"
 
     def built_at(table, key):
         return dict(query(home, f"select {key}, built_at from marts.{table}"))
 
-    write_events(
-        events / "1.jsonl",
+    def events_and_sessions_built_at():
+        return built_at("fct_events", "event_id"), built_at("fct_sessions", "session_id")
+
+    load_and_build(
+        home,
+        build,
+        only,
+        "1.jsonl",
         [
             page("p1", "dev-1", "2026-10-01T09:00:00Z"),
             identify("i1", "dev-1", "2026-10-01T09:05:00Z", ann),
@@ -313,35 +337,28 @@ def test_only_events_stitching_moves_are_written_again(home, build):
             page("q1", "dev-2", "2026-10-02T09:00:00Z"),
         ],
     )
-    ingest(home)
-    build(home, *only)
-    first_events, first_sessions = (
-        built_at("fct_events", "event_id"),
-        built_at("fct_sessions", "session_id"),
-    )
+    first_events, first_sessions = events_and_sessions_built_at()
 
-    write_events(
-        events / "2.jsonl",
+    load_and_build(
+        home,
+        build,
+        only,
+        "2.jsonl",
         [
             identify("i2", "dev-1", "2026-10-02T10:00:00Z", ann),  # the same link again
             page("q2", "dev-2", "2026-10-03T09:00:00Z"),
         ],
     )
-    ingest(home)
-    build(home, *only)
-    second_events, second_sessions = (
-        built_at("fct_events", "event_id"),
-        built_at("fct_sessions", "session_id"),
-    )
+    second_events, second_sessions = events_and_sessions_built_at()
     assert {e for e in second_events if second_events[e] != first_events.get(e)} == {"i2", "q2"}
     dev_1 = {s for (s,) in query(home, "select session_id from marts.fct_sessions"
                                        " where anonymous_id = 'dev-1'")}  # fmt: skip
     assert dev_1 and all(second_sessions[s] == first_sessions[s] for s in dev_1)
 
     # Bob used the device between p1 and p2 (a link arriving late): p2 is his now.
-    write_events(events / "3.jsonl", [identify("i3", "dev-1", "2026-10-01T12:00:00Z", bob)])
-    ingest(home)
-    build(home, *only)
+    load_and_build(
+        home, build, only, "3.jsonl", [identify("i3", "dev-1", "2026-10-01T12:00:00Z", bob)]
+    )
     third_events = built_at("fct_events", "event_id")
     assert {e for e in third_events if third_events[e] != second_events.get(e)} == {"i3", "p2"}
     owners = query(
@@ -359,20 +376,17 @@ def test_only_events_stitching_moves_are_written_again(home, build):
         "select email, page_views from intermediate.int_contacts_activity order by email",
     ) == [(ann, 1), (bob, 1)]
 
-    incremental = home.root / "incremental.duckdb"
-    shutil.copyfile(home.warehouse, incremental)
-    build(home, *only, "--full-refresh")
-    for table in ["marts.fct_events", "marts.fct_sessions", "intermediate.int_contacts_activity"]:
-        columns = "* exclude (loaded_at, built_at)"
-        differing = query(
-            home,
-            f"attach '{incremental}' as inc (read_only);"
-            f" select count(*) from ((select {columns} from {table}"
-            f" except all select {columns} from inc.{table})"
-            f" union all (select {columns} from inc.{table}"
-            f" except all select {columns} from {table}))",
-        )
-        assert differing == [(0,)], table
+    columns = "* exclude (loaded_at, built_at)"
+    assert_equals_a_rebuild(
+        home,
+        build,
+        only,
+        {
+            "marts.fct_events": columns,
+            "marts.fct_sessions": columns,
+            "intermediate.int_contacts_activity": columns,
+        },
+    )
 
 
 def test_a_new_email_event_rewrites_only_the_send_it_changes(home, build):
@@ -380,7 +394,6 @@ def test_a_new_email_event_rewrites_only_the_send_it_changes(home, build):
     written again. A late-arriving send between them takes nothing and is only added."""
     only = ("--select", "+fct_email_sends",
             "--exclude", "resource_type:test resource_type:unit_test")  # fmt: skip
-    events = home.landing / "events"
     ann = "ann@example.com"
 
     def email_event(message_id, event, timestamp):
@@ -394,42 +407,34 @@ def test_a_new_email_event_rewrites_only_the_send_it_changes(home, build):
             )
         }
 
-    write_events(
-        events / "1.jsonl",
+    load_and_build(
+        home,
+        build,
+        only,
+        "1.jsonl",
         [
             email_event("s1", "Email Sent", "2026-10-01T09:00:00Z"),
             email_event("o1", "Email Opened", "2026-10-01T10:00:00Z"),
             email_event("s2", "Email Sent", "2026-10-03T09:00:00Z"),
         ],
     )
-    ingest(home)
-    build(home, *only)
     first = sends()
-    write_events(events / "2.jsonl", [email_event("o2", "Email Opened", "2026-10-03T10:00:00Z")])
-    ingest(home)
-    build(home, *only)
+    load_and_build(
+        home, build, only, "2.jsonl", [email_event("o2", "Email Opened", "2026-10-03T10:00:00Z")]
+    )
     second = sends()
     assert second["s1"] == first["s1"]
     assert second["s2"][0] == 1 and second["s2"][1] > first["s2"][1]
-    write_events(events / "3.jsonl", [email_event("s3", "Email Sent", "2026-10-02T09:00:00Z")])
-    ingest(home)
-    build(home, *only)
+    load_and_build(
+        home, build, only, "3.jsonl", [email_event("s3", "Email Sent", "2026-10-02T09:00:00Z")]
+    )
     third = sends()
     assert {s: third[s] for s in second} == second
     assert third["s3"][0] == 0
 
-    incremental = home.root / "incremental.duckdb"
-    shutil.copyfile(home.warehouse, incremental)
-    build(home, *only, "--full-refresh")
-    columns = "* exclude (loaded_at, built_at)"
-    assert query(
-        home,
-        f"attach '{incremental}' as inc (read_only);"
-        f" select count(*) from ((select {columns} from marts.fct_email_sends"
-        f" except all select {columns} from inc.marts.fct_email_sends)"
-        f" union all (select {columns} from inc.marts.fct_email_sends"
-        f" except all select {columns} from marts.fct_email_sends))",
-    ) == [(0,)]
+    assert_equals_a_rebuild(
+        home, build, only, {"marts.fct_email_sends": "* exclude (loaded_at, built_at)"}
+    )
 
 
 def test_publish_updates_fact_tables_and_drops_the_keys_the_build_lost(tmp_path, built_home):
