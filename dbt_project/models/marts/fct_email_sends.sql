@@ -94,14 +94,6 @@ engagement as (  -- one row per send (its own row is in `sequenced`)
     group by send_id
 ),
 
-{#- A send's figures: what tells a recomputed send from the kept one (not loaded_at: a send
-    with no engagement carries its pair's newest load, which moves with the other sends). -#}
-{% set figures = [
-    'contact_email_key', 'contact_id', 'email', 'email_id', 'sent_at', 'sent_on', 'is_delivered',
-    'is_bounced', 'is_hard_bounced', 'is_opened', 'is_clicked', 'is_unsubscribed', 'open_count',
-    'click_count', 'first_opened_at', 'first_clicked_at', 'minutes_to_open',
-] %}
-
 computed as (
     select
         sends.send_id,
@@ -133,6 +125,11 @@ computed as (
 select computed.*
 from computed
 {% if is_incremental() %}
+{#- Every column the kept sends have tells a recomputed send from its kept row, but loaded_at
+    (a send with no engagement carries its pair's newest load, which moves with the other
+    sends) and built_at. -#}
+{%- set figures = adapter.get_columns_in_relation(this) | map(attribute='name')
+    | reject('in', ['send_id', 'loaded_at', 'built_at']) | list %}
 left join {{ this }} as kept on computed.send_id = kept.send_id
 where kept.send_id is null
     {%- for column in figures %}

@@ -14,11 +14,12 @@
 --
 -- Incremental: a contact's rows depend on all its events (once, caps), so each run rescores
 -- whole contacts — those with new scoring events, those stitching gave or took events (a
--- tracking id's events fct_events moved), those with points expiring since the last run, and everyone when the
--- rules (or the decay setting) changed; and every author of monitored posts, old and new, since
--- a contact claiming a handle moves its posts without any new post (authors are few) — and
--- replaces their rows (delete+insert on contact_id). A rescored contact left with no rows gets a transient 'reset' row so its old
--- rows are deleted too; the post-hook removes it in the same transaction.
+-- tracking id's events fct_events moved), those with points expiring since the last run, and
+-- everyone when the rules (or the decay setting) changed; and every author of monitored posts,
+-- old and new, since a contact claiming a handle moves its posts without any new post
+-- (authors are few) — and replaces their rows (delete+insert on contact_id). A rescored
+-- contact left with no rows gets a transient 'reset' row so its old rows are deleted too; the
+-- post-hook removes it in the same transaction.
 -- depends_on: {{ ref('int_identity_links') }}, {{ ref('point_groups') }} (groups the ledger rows belong to)
 {#- Reset rows exist only in incremental runs: a full build (Spark: keyed_incremental()) has
     no post-hook. -#}
