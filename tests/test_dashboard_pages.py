@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data, ui
+from dashboards.queries import companies as companies_queries
 from dashboards.queries import overview as overview_queries
 from dashboards.queries import segments as segment_queries
 from ingest.home import Home
@@ -366,17 +367,35 @@ def test_web_traffic_sources_pages_forms_assets(app: AppTest, built_home: Home, 
     assert charts(app) == 4
 
 
-def test_companies_list_and_detail(app: AppTest, built_home: Home) -> None:
+def test_companies_list_and_detail(app: AppTest, built_home: Home, period) -> None:
     open_page(app, "companies")
     companies = one(built_home, "select count(*) from reports.rpt_company_engagement")
     listed = app.dataframe[0].value
     assert len(listed) == min(companies, 50)
-    name, contacts, score = published(
+    company_id, name, contacts, score = published(
         built_home,
-        "select company_name, contact_count, engagement_score "
+        "select company_id, company_name, contact_count, engagement_score "
         "from reports.rpt_company_engagement order by engagement_rank limit 1",
     )[0]
     assert listed["company_name"].iloc[0] == name
+    # The period's activity of the company's contacts, counted from the events themselves.
+    active, events = published(
+        built_home,
+        "select count(distinct contact_id), count(*) from marts.fct_events "
+        "where occurred_on >= ? and occurred_on < ? and event_type not in ('email_sent', "
+        "'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', 'sms_failed', "
+        "'dnc_change', 'manual_points') and contact_id in (select contact_id "
+        "from marts.dim_contacts where company_id = ?)",
+        [*period, company_id],
+    )[0]
+    assert (listed["active_in_period"].iloc[0], listed["events_in_period"].iloc[0]) == (
+        active,
+        events,
+    )
+    assert events > 0
+    filters = app.session_state[data.FILTERS_KEY]
+    by_day = companies_queries.company_activity(filters, company_id)
+    assert by_day["events"].sum() == events
     assert app.header[0].value == name  # the detail opens on the top company
     assert metric(app, "Contacts") == ui.number(contacts)
     assert metric(app, "Engagement score") == ui.number(score)

@@ -17,13 +17,6 @@ from __future__ import annotations
 from dashboards import data
 from dashboards.data import Filters, segment_filter
 
-# Events that are not something the contact did (as rpt_contact_growth_daily and
-# dim_contacts.last_active_at count activity).
-PASSIVE_EVENTS = (
-    "('email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', "
-    "'sms_failed', 'dnc_change', 'manual_points')"
-)
-
 NO_SEGMENT = "$segment_id::varchar is null"
 A_SEGMENT = "$segment_id::varchar is not null"
 
@@ -47,7 +40,6 @@ def current_and_previous(sql: str, filters: Filters) -> dict[str, dict]:
 __all__ = [
     "A_SEGMENT",
     "NO_SEGMENT",
-    "PASSIVE_EVENTS",
     "current_and_previous",
     "period_params",
     "segment_filter",

@@ -6,7 +6,7 @@ import polars as pl
 
 from dashboards import data
 from dashboards.data import Filters
-from dashboards.queries import PASSIVE_EVENTS, segment_filter
+from dashboards.queries import segment_filter
 
 # Companies of rpt_company_engagement matching the name search; with a segment, those with a
 # member in it.
@@ -36,12 +36,11 @@ people as (
 activity as (
     select
         people.company_id,
-        count(distinct events.contact_id) as active_in_period,
-        count(*) as events_in_period
-    from marts.fct_events as events
+        count(distinct activity.contact_id) as active_in_period,
+        sum(activity.events)::bigint as events_in_period
+    from marts.fct_contact_activity_daily as activity
     join people using (contact_id)
-    where events.occurred_on >= $start and events.occurred_on < $stop
-        and events.event_type not in {PASSIVE_EVENTS}
+    where activity.activity_on >= $start and activity.activity_on < $stop
     group by people.company_id
 ),
 members as (
@@ -101,19 +100,18 @@ limit $limit
 # The company's contacts' activity per day of the period, by kind of event.
 COMPANY_ACTIVITY = f"""
 select
-    events.occurred_on as day,
+    activity_on as day,
     case
-        when events.event_type in ('page_hit', 'asset_download', 'focus_view', 'focus_click',
+        when event_type in ('page_hit', 'asset_download', 'focus_view', 'focus_click',
             'dynamic_content_view') then 'Web'
-        when events.event_type like 'email\\_%' escape '\\' then 'Email'
-        when events.event_type = 'form_submit' then 'Forms'
+        when event_type like 'email\\_%' escape '\\' then 'Email'
+        when event_type = 'form_submit' then 'Forms'
         else 'Other'
     end as kind,
-    count(*) as events
-from marts.fct_events as events
-where events.occurred_on >= $start and events.occurred_on < $stop
-    and events.event_type not in {PASSIVE_EVENTS}
-    and events.contact_id in (
+    sum(events)::bigint as events
+from marts.fct_contact_activity_daily
+where activity_on >= $start and activity_on < $stop
+    and contact_id in (
         select contact_id from marts.dim_contacts
         where company_id = $company_id and {segment_filter("contact_id")}
     )

@@ -6,13 +6,13 @@ import polars as pl
 
 from dashboards import data
 from dashboards.data import Filters
-from dashboards.queries import A_SEGMENT, NO_SEGMENT, PASSIVE_EVENTS, segment_filter
+from dashboards.queries import A_SEGMENT, NO_SEGMENT, segment_filter
 
 # One row: every KPI for the period [$start, $stop) and, suffixed _prev, for the period of the
 # same length before it [$prev_start, $start). Definitions follow the report models: a contact
 # counts from dim_contacts.created_at, is identified at identified_at, is active when it did
-# something (not a send, delivery, bounce, DNC change or manual points); email rates are over
-# the sends of the period (opened or clicked sends / delivered sends, as rpt_email_performance).
+# something (has a row in fct_contact_activity_daily); email rates are over the sends of the
+# period (opened or clicked sends / delivered sends, as rpt_email_performance).
 KPIS = f"""
 with contacts as (
     select
@@ -35,11 +35,11 @@ activity as (
     from (
         select
             contact_id,
-            bool_or(occurred_on >= $start) as active_now,
-            bool_or(occurred_on < $start) as active_before
-        from marts.fct_events
-        where occurred_on >= $prev_start and occurred_on < $stop and contact_id is not null
-            and event_type not in {PASSIVE_EVENTS} and {segment_filter("contact_id")}
+            bool_or(activity_on >= $start) as active_now,
+            bool_or(activity_on < $start) as active_before
+        from marts.fct_contact_activity_daily
+        where activity_on >= $prev_start and activity_on < $stop
+            and {segment_filter("contact_id")}
         group by contact_id
     ) as per_contact
 ),
@@ -99,10 +99,10 @@ active as (
     from reports.rpt_contact_growth_daily
     where {NO_SEGMENT} and day >= $start and day < $stop
     union all
-    select occurred_on as day, count(distinct contact_id) as active_contacts
-    from marts.fct_events
-    where {A_SEGMENT} and occurred_on >= $start and occurred_on < $stop
-        and event_type not in {PASSIVE_EVENTS} and {segment_filter("contact_id")}
+    select activity_on as day, count(distinct contact_id) as active_contacts
+    from marts.fct_contact_activity_daily
+    where {A_SEGMENT} and activity_on >= $start and activity_on < $stop
+        and {segment_filter("contact_id")}
     group by all
 ),
 forms as (

@@ -82,3 +82,10 @@
     ) as offsets
     where day_offset <= {{ dbt.datediff('cast(' ~ start_date ~ ' as date)', 'cast(' ~ end_date ~ ' as date)', 'day') }}
 {%- endmacro %}
+
+
+{#- Event types done to a contact rather than by it (sends, deliveries, bounces, DNC changes,
+    manual points), as a SQL list: they do not make a contact active. -#}
+{% macro passive_event_types() -%}
+    ('email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', 'sms_failed', 'dnc_change', 'manual_points')
+{%- endmacro %}

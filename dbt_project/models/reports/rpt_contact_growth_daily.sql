@@ -11,7 +11,6 @@
 -- are still anonymous now.
 {%- set contacts = ref('dim_contacts') %}
 {%- set events = ref('fct_events') %}
-{%- set passive_events = "('email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', 'sms_failed', 'dnc_change', 'manual_points')" %}
 
 with days as (
     {{ report_day_spine(
@@ -36,10 +35,9 @@ identified as (
 ),
 
 active as (
-    select occurred_on as day, count(distinct contact_id) as active_contacts
-    from {{ events }}
-    where contact_id is not null and event_type not in {{ passive_events }}
-    group by occurred_on
+    select activity_on as day, count(distinct contact_id) as active_contacts
+    from {{ ref('fct_contact_activity_daily') }}
+    group by activity_on
 ),
 
 anonymous_active as (
