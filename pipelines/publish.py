@@ -28,6 +28,7 @@ it); the next publish removes the staging files of processes that are gone.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -167,11 +168,17 @@ def published_indexes() -> dict[tuple[str, str], str]:
 
 
 def _models() -> list[dict]:
-    """The model nodes of the dbt project's manifest (none without one: all copied whole)."""
+    """The model nodes of the dbt project's manifest (none without one: all copied whole),
+    parsed once per version of the file: a publish reads keys, orders and indexes from it."""
     try:
-        nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+        return _parsed_models(MANIFEST.stat().st_mtime_ns)
     except (OSError, ValueError, KeyError):
         return []
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed_models(version: int) -> list[dict]:
+    nodes = json.loads(MANIFEST.read_text())["nodes"].values()
     return [node for node in nodes if node.get("resource_type") == "model"]
 
 
