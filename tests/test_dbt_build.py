@@ -526,10 +526,10 @@ def test_a_published_index_finds_a_contacts_rows_after_an_update(home, build):
     def opened(message_id, timestamp):
         return track(message_id, "Email Opened", timestamp, {"email_id": 4}, user=ann)
 
-    def counts(source_filter):
+    def counts(sql):
         with duckdb.connect(str(report.path), read_only=True) as con:
             return con.execute(
-                source_filter,
+                sql,
                 {"contact_id": contact_id, "start": date(2026, 10, 1), "stop": date(2026, 11, 1)},
             ).fetchall()
 
