@@ -85,7 +85,15 @@
 
 
 {#- Event types done to a contact rather than by it (sends, deliveries, bounces, DNC changes,
-    manual points), as a SQL list: they do not make a contact active. -#}
+    manual points, campaign actions activation reported), as a SQL list: they do not make a
+    contact active. -#}
 {% macro passive_event_types() -%}
-    ('email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', 'sms_failed', 'dnc_change', 'manual_points')
+    ('email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered', 'sms_failed', 'dnc_change', 'manual_points', 'campaign_action')
+{%- endmacro %}
+
+
+{#- Whether an event is an identify call a campaign's update_field action wrote (activation
+    marks it source 'campaign'): done to the contact, not by it. Never null. -#}
+{% macro is_campaign_write(event_type='event_type', properties='properties') -%}
+    coalesce({{ event_type }} = 'identify' and {{ json_text(properties, 'source') }} = 'campaign', false)
 {%- endmacro %}

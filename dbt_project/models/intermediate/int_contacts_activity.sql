@@ -49,11 +49,7 @@ contact_events as {{ cte_materialized(false) }} (
         loaded_at,
         case when event_type in ('identify', 'form_submit', 'dnc_change') then properties end
             as properties,
-        -- an identify that a campaign's update_field action wrote (activation marks it
-        -- source 'campaign'): done to the contact, not by it
-        coalesce(
-            event_type = 'identify' and {{ json_text('properties', 'source') }} = 'campaign', false
-        ) as is_campaign_write
+        {{ is_campaign_write() }} as is_campaign_write
     from {{ ref('fct_events') }}
     where contact_id is not null
     {% if is_incremental() %}
@@ -72,10 +68,8 @@ activity as (
         end) as identified_at,
         -- what the contact did, not what was done to them (sends, deliveries, bounces)
         max(case
-            when event_type not in (
-                'email_sent', 'email_delivered', 'email_bounce', 'sms_sent', 'sms_delivered',
-                'sms_failed', 'dnc_change', 'manual_points', 'campaign_action'
-            ) and not is_campaign_write then occurred_at
+            when event_type not in {{ passive_event_types() }} and not is_campaign_write
+            then occurred_at
         end) as last_active_at,
         sum(case when event_type = 'page_hit' then 1 else 0 end) as page_views,
         sum(case when event_type = 'form_submit' then 1 else 0 end) as form_submissions,

@@ -5,10 +5,9 @@
 -- new_contacts: contacts created that day (dim_contacts.created_at: CRM creation, else first
 -- identification, else first seen); identified_contacts: contacts that first identified
 -- themselves (identify call or form) that day; active_contacts: contacts that did something
--- that day (as dim_contacts.last_active_at counts: not sends, deliveries, bounces, DNC or
--- manual points); anonymous_visitors: tracking ids with activity that day not (yet)
--- attributed to a contact; new_anonymous_visitors: tracking ids first seen that day that
--- are still anonymous now.
+-- that day (fct_contact_activity_daily, as dim_contacts.last_active_at counts);
+-- anonymous_visitors: tracking ids with activity that day not (yet) attributed to a contact;
+-- new_anonymous_visitors: tracking ids first seen that day that are still anonymous now.
 {%- set contacts = ref('dim_contacts') %}
 {%- set events = ref('fct_events') %}
 
