@@ -63,7 +63,11 @@ def interruptible(doing: str) -> Iterator[None]:
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
+    # No DuckDB progress bar: a long load or publish would draw its own bar over the command
+    # line's (rich) and into the logs of scheduled runs.
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
+    con.execute("set enable_progress_bar = false")  # a session setting, not a global one
+    return con
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
