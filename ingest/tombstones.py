@@ -1,18 +1,20 @@
 """Tombstones: people who were forgotten (``funnelhouse forget``) are never loaded again.
 
 ``raw._tombstones`` holds one row per key a forgotten person was known by — the email, the
-external ids their contact rows carried, the tracking ids linked to them — as a salted hash
-of the normalised key (trimmed, lower-cased), never the key itself. The salt is random per
-warehouse (``raw._tombstone_salt``), so a copy of the tombstones alone does not tell whether a
-given address was forgotten.
+external ids their contact rows carried, the tracking ids linked to them, their social
+handles (``<platform>:<handle>``) — as a salted hash of the normalised key (trimmed,
+lower-cased), never the key itself. The salt is random per warehouse
+(``raw._tombstone_salt``), so a copy of the tombstones alone does not tell whether a given
+address was forgotten.
 
-Ingest screens every batch against them: a row whose email, contact key, external id or
-tracking id is a tombstoned key, or whose text (properties, custom fields, any text column)
-mentions a tombstoned email, is not loaded. It is quarantined with the reason
-``forgotten contact (tombstone)`` and *no* raw text (the text is the personal data), so the
-contract rows read = rows loaded + rows quarantined still holds and the pipeline health page
-shows how many rows were kept out. Quarantine rows of other reasons that mention a tombstoned
-email or id lose their raw text and reason the same way. The landing files are not touched.
+Ingest screens every batch against them: a row whose email, contact key, external id,
+tracking id or (a social post) author is a tombstoned key, or whose text (properties, custom
+fields, any text column) mentions a tombstoned email, is not loaded. It is quarantined with
+the reason ``forgotten contact (tombstone)`` and *no* raw text (the text is the personal
+data), so the contract rows read = rows loaded + rows quarantined still holds and the
+pipeline health page shows how many rows were kept out. Quarantine rows of other reasons that
+mention a tombstoned email or id lose their raw text and reason the same way. The landing
+files are not touched.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ FORGOTTEN_REASON = "forgotten contact (tombstone)"
 
 TOMBSTONE_COLUMNS = {
     "email_hash": "VARCHAR NOT NULL",  # the person: hash of their email (groups their keys)
-    "key_kind": "VARCHAR NOT NULL",  # email | external_id | anonymous_id
+    "key_kind": "VARCHAR NOT NULL",  # email | external_id | anonymous_id | social_handle
     "key_hash": "VARCHAR NOT NULL",
     "forgotten_at": "TIMESTAMP NOT NULL",
 }
@@ -53,6 +55,15 @@ ID_TOKEN = r"[\p{L}\p{N}_-]{6,}"
 
 def normalise(key: str) -> str:
     return key.strip().lower()
+
+
+def social_handle_key(platform: pl.Expr, handle: pl.Expr) -> pl.Expr:
+    """A social post's author as a key, ``<platform>:<handle>``, as dbt's stg_social_mentions
+    and int_social_handles spell them ('x' is twitter; no leading @; lower-cased)."""
+    platform = platform.str.strip_chars().str.to_lowercase()
+    platform = pl.when(platform == "x").then(pl.lit("twitter")).otherwise(platform)
+    handle = handle.str.strip_chars().str.strip_chars_start("@").str.to_lowercase()
+    return platform + ":" + handle
 
 
 def key_hash(salt: str, key: str) -> str:
@@ -123,6 +134,10 @@ class Tombstones:
         for name in identity:
             values = rows.get_column(name).str.strip_chars().str.to_lowercase()
             candidates.update(values.drop_nulls().unique().to_list())
+        authored = {"platform", "author_handle"} <= set(texts)
+        author = social_handle_key(pl.col("platform"), pl.col("author_handle"))
+        if authored:
+            candidates.update(rows.select(author).to_series().drop_nulls().unique().to_list())
         for name in texts:
             candidates.update(_tokens(rows.get_column(name), EMAIL_TOKENS))
         forgotten = self._forgotten(candidates)
@@ -131,6 +146,8 @@ class Tombstones:
         hit = pl.lit(False)
         for name in identity:
             hit = hit | pl.col(name).str.strip_chars().str.to_lowercase().is_in(forgotten)
+        if authored:
+            hit = hit | author.is_in(forgotten)
         for name in texts:
             hit = hit | _mentions(pl.col(name), EMAIL_TOKENS, forgotten)
         marked = rows.with_columns(hit.fill_null(False).alias("__forgotten"))

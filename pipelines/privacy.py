@@ -2,14 +2,17 @@
 
 Who a person is: their email (trimmed, lower-cased), the external ids their contact rows carry
 (only those no other email's rows carry), and the tracking ids seen on an event together with
-one of those keys (an identify call, a form, an email click: what stitching links). A tracking
-id also seen with another contact's key is *shared* (a family computer): only the events the
-warehouse attributed to the person are theirs.
+one of those keys (an identify call, a form, an email click: what stitching links), and the
+social handles their contact rows or identify calls claim (only those nobody else claims: the
+posts of a handle are its claimant's, see int_social_handles). A tracking id also seen with
+another contact's key is *shared* (a family computer): only the events the warehouse
+attributed to the person are theirs.
 
 A row holds the person when its ``email``, ``contact_id`` (md5 of the email, as dbt.hash),
 ``contact_key``, ``external_id`` (contact rows without an email), ``anonymous_id`` or
-``visitor_id`` names them, or when any of its text columns mentions their email or one of
-their tracking ids as a whole word. The same rule, read generically from each table's
+``visitor_id`` names them, when its ``platform`` and ``author_handle`` are one of their
+handles (the social posts they wrote), or when any of its text columns mentions their email
+or one of their tracking ids as a whole word. The same rule, read generically from each table's
 columns, selects what the export shows and what forget removes, in every layer.
 
 How forget removes a person from the dbt models: delete from raw, delete the person's rows
@@ -67,6 +70,15 @@ from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_target_path, run_dbt
 from pipelines.publish import publish, published_path
 
 TEXT_TYPES = ("VARCHAR", "JSON")
+# Where a contact claims a social handle (as int_social_handles reads them): contact fields,
+# and identify traits.
+CONTACT_HANDLE_FIELDS = ("twitter", "linkedin", "facebook")
+IDENTIFY_HANDLE_TRAITS = ("twitter", "linkedin", "facebook", "mastodon")
+# A social post's author as "<platform>:<handle>", spelled as ingest.tombstones.social_handle_key.
+AUTHOR_KEY_SQL = (
+    "case lower(trim(platform)) when 'x' then 'twitter' else lower(trim(platform)) end"
+    " || ':' || lower(trim(leading '@' from trim(author_handle)))"
+)
 # Bookkeeping that is not about anyone (the load ledger is redacted separately).
 NOT_PERSONAL = {("raw", TOMBSTONES), ("raw", SALT), ("raw", "_loads")}
 
@@ -94,6 +106,7 @@ class Person:
     shared_anonymous_ids: tuple[str, ...] = ()  # also seen with someone else
     # Events of the shared ids that the warehouse attributed to this person (fct_events).
     shared_event_ids: tuple[str, ...] = ()
+    social_handles: tuple[str, ...] = ()  # "<platform>:<handle>", claimed by them only
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -176,12 +189,12 @@ def resolve(
             ).fetchall()
         ]
     keys = [email, *(x.strip().lower() for x in external)]
+    con.execute("create or replace temp table _person_keys (key varchar)")
+    con.executemany("insert into _person_keys values (?)", [[k] for k in keys])
     linked: set[str] = set()
     others: set[str] = set()
     events = _find(raw, "raw", "events")
     if events:
-        con.execute("create or replace temp table _person_keys (key varchar)")
-        con.executemany("insert into _person_keys values (?)", [[k] for k in keys])
         linked |= {
             a
             for (a,) in con.execute(
@@ -238,7 +251,46 @@ def resolve(
         anonymous_ids=tuple(sorted(linked - shared)),
         shared_anonymous_ids=tuple(sorted(shared)),
         shared_event_ids=tuple(shared_events),
+        social_handles=_social_handles(con, contacts, events),
     )
+
+
+def _social_handles(con, contacts: Table | None, events: Table | None) -> tuple[str, ...]:
+    """The handles ("<platform>:<handle>") the keys of ``_person_keys`` claim, on their contact
+    rows or in identify calls, and no other key does."""
+    claims = []
+    for column in CONTACT_HANDLE_FIELDS if contacts else ():
+        if {column, "email"} <= contacts.columns.keys():
+            claims.append(
+                f"select lower(trim(email)), '{column}', \"{column}\" from {contacts.ref} "
+                f'where "{column}" is not null and email is not null'
+            )
+    identify = events and {"event_type", "contact_key", "properties"} <= events.columns.keys()
+    for trait in IDENTIFY_HANDLE_TRAITS if identify else ():
+        handle = f"json_extract_string(properties, '$.{trait}')"
+        claims.append(
+            f"select lower(trim(contact_key)), '{trait}', {handle} from {events.ref} "
+            f"where event_type = 'identify' and contact_key is not null and {handle} is not null"
+        )
+    if not claims:
+        return ()
+    rows = con.execute(
+        f"""with claims (claimant, platform, handle) as ({" union all ".join(claims)}),
+            keyed as (
+                select claimant, platform || ':' || lower(trim(leading '@' from trim(handle)))
+                    as handle
+                from claims
+                where trim(leading '@' from trim(handle)) <> ''
+            )
+            select handle from keyed
+            where handle in (
+                select handle from keyed where claimant in (select key from _person_keys)
+            )
+            group by handle
+            having bool_and(claimant in (select key from _person_keys))
+            order by handle"""
+    ).fetchall()
+    return tuple(handle for (handle,) in rows)
 
 
 def predicate(table: Table, person: Person) -> tuple[str, dict[str, Any]] | None:
@@ -264,6 +316,9 @@ def predicate(table: Table, person: Person) -> tuple[str, dict[str, Any]] | None
     if "visitor_id" in cols:
         clauses.append("visitor_id in (select unnest($visitors))")
         params["visitors"] = [person.contact_id, *(f"anon:{a}" for a in person.anonymous_ids)]
+    if person.social_handles and {"platform", "author_handle"} <= cols.keys():
+        clauses.append(f"{AUTHOR_KEY_SQL} in (select unnest($handles))")
+        params["handles"] = list(person.social_handles)
     if person.shared_event_ids and {"event_id", "anonymous_id"} <= cols.keys():
         # a shared tracking id: the events the warehouse gave to this person
         clauses.append("event_id in (select unnest($shared_events))")
@@ -483,6 +538,7 @@ def _remove_from_warehouse(
             keys = [("email", person.email)]
             keys += [("external_id", x) for x in person.external_ids]
             keys += [("anonymous_id", a) for a in person.anonymous_ids]
+            keys += [("social_handle", h) for h in person.social_handles]
             known = {
                 h for (h,) in con.execute(f'select key_hash from raw."{TOMBSTONES}"').fetchall()
             }
@@ -682,6 +738,7 @@ def _export_warehouse(home: Home, email: str, wait_seconds: float):
                 "external_ids": list(person.external_ids),
                 "anonymous_ids": list(person.anonymous_ids),
                 "shared_anonymous_ids": list(person.shared_anonymous_ids),
+                "social_handles": list(person.social_handles),
             },
             "warehouse": {},
             "published": {},

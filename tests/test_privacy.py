@@ -28,6 +28,8 @@ from pipelines.privacy import Table, mention_pattern, predicate, resolve
 from pipelines.publish import published_path
 
 FUNNELHOUSE = str(Path(sys.executable).with_name("funnelhouse"))
+# A social handle the person claims in a planted identify call, and a post of it.
+HANDLE = "Planted_Person"
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 # Incremental models: what a targeted delete must leave exactly as it was for everyone else.
 INCREMENTAL = (
@@ -138,8 +140,9 @@ def built(built_home: Home, tmp_path_factory) -> Home:
 @pytest.fixture(scope="module")
 def person(built: Home) -> dict:
     """A contact with events, a tracking id, points, a stage, segments and a ledger row; a
-    file dropped after the build adds a quarantined row that quotes them and an event of
-    someone else whose properties mention them."""
+    file dropped after the build adds a quarantined row that quotes them, an event of
+    someone else whose properties mention them, and an identify call claiming a social handle
+    that another dropped file has a post of."""
     published = published_path(built)
     richest = on(
         published,
@@ -215,12 +218,21 @@ def person(built: Home) -> dict:
         f'planted-1,form_submit,{when},{anonymous[0]},{email.upper()},"{{""form_id"": ""1""}}"\n'
         f"planted-2,page_hit,not a time,{anonymous[0]},{email},\n"
         f'planted-3,page_hit,{when},someone-else-entirely,,"{{""ref"": ""mail {email}""}}"\n'
+        f'planted-4,identify,{when},{anonymous[0]},{email},"{{""twitter"": ""@{HANDLE}""}}"\n'
     )
+    posts = built.landing / "desk" / "social_mentions" / "planted.jsonl"
+    posts.parent.mkdir(parents=True, exist_ok=True)
+    post = {"platform": "X", "post_id": "planted-post", "author_handle": HANDLE.lower()}
+    posts.write_text(json.dumps(post | {"text": "Trying it", "posted_at": when}) + "\n")
     completed = funnelhouse("ingest", "--home", str(built.root))
     assert completed.returncode == 0, completed.stdout[-2000:]
     assert on(
         built.warehouse, "select count(*) from raw.quarantine where file = 'events/planted.csv'"
     ) == [(1,)]
+    assert on(
+        built.warehouse,
+        "select author_handle from raw.social_mentions where post_id = 'planted-post'",
+    ) == [(HANDLE.lower(),)]
     return {"email": email, "anonymous_ids": anonymous, "key": key}
 
 
@@ -251,11 +263,13 @@ def test_export_holds_every_layer(exported: dict, person: dict):
     email = person["email"]
     assert exported["email"] == email and exported["contact_id"] == md5(email)
     assert exported["identity"]["anonymous_ids"] == person["anonymous_ids"]
+    assert f"twitter:{HANDLE.lower()}" in exported["identity"]["social_handles"]
     raw = exported["warehouse"]
     assert {row["email"] for row in raw["raw.contacts"]} == {email}
     assert any(row["event_id"] == "planted-1" for row in raw["raw.events"])
     assert any(row["anonymous_id"] == person["anonymous_ids"][0] for row in raw["raw.events"])
     assert [row["file"] for row in raw["raw.quarantine"]] == ["events/planted.csv"]
+    assert [row["post_id"] for row in raw["raw.social_mentions"]] == ["planted-post"]
     models = exported["published"]
     (contact,) = models["marts.dim_contacts"]
     assert contact["email"] == email
@@ -285,7 +299,7 @@ def test_export_holds_every_layer(exported: dict, person: dict):
 
 
 def test_forget_leaves_no_trace_anywhere(built: Home, person: dict, forgotten: dict):
-    needles = [person["email"], *person["anonymous_ids"]]
+    needles = [person["email"], *person["anonymous_ids"], HANDLE]
     assert holders(built.warehouse, needles) == {}
     assert holders(published_path(built), needles) == {}
     assert holders(ledger_path(built), needles) == {}
@@ -300,6 +314,7 @@ def test_forget_leaves_no_trace_anywhere(built: Home, person: dict, forgotten: d
         " ".join(output.split())
     )
     assert "contacts-0000.csv" in output and "planted.csv" in output
+    assert "social_mentions/planted.jsonl" in output
 
 
 def test_forget_does_not_touch_landing_and_keeps_the_books_balanced(built: Home, forgotten):
@@ -349,6 +364,8 @@ def test_old_and_new_files_do_not_bring_the_contact_back(built: Home, person: di
     shutil.copy(landing / "contacts" / "contacts-0000.csv", landing / "contacts" / "again.csv")
     shutil.copy(landing / "events" / "events-0000.jsonl", landing / "events" / "again.jsonl")
     shutil.copy(landing / "events" / "planted.csv", landing / "events" / "planted-again.csv")
+    posts = landing / "desk" / "social_mentions"
+    shutil.copy(posts / "planted.jsonl", posts / "planted-again.jsonl")
     # a new file: the same email in another case, and a page hit on their old tracking id
     mixed = "".join(c.upper() if i % 2 else c for i, c in enumerate(email))
     (landing / "contacts" / "new.csv").write_text(
@@ -381,13 +398,15 @@ def test_old_and_new_files_do_not_bring_the_contact_back(built: Home, person: di
             built.warehouse,
             "select path, rows_read, rows_loaded, rows_quarantined from raw._loads "
             "where path in ('contacts/again.csv', 'events/again.jsonl', "
-            "'events/planted-again.csv', 'contacts/new.csv', 'events/new.jsonl')",
+            "'events/planted-again.csv', 'contacts/new.csv', 'events/new.jsonl', "
+            "'desk/social_mentions/planted-again.jsonl')",
         )
     }
-    assert len(loads) == 5
+    assert len(loads) == 6
     assert loads["contacts/new.csv"] == (2, 1, 1)
     assert loads["events/new.jsonl"] == (2, 0, 2)
-    assert loads["events/planted-again.csv"] == (3, 0, 3)
+    assert loads["events/planted-again.csv"] == (4, 0, 4)
+    assert loads["desk/social_mentions/planted-again.jsonl"] == (1, 0, 1)  # their post
     assert loads["contacts/again.csv"][2] == 1  # their contact row
     assert loads["events/again.jsonl"][2] >= len(anonymous)
     assert on(
@@ -401,9 +420,8 @@ def test_old_and_new_files_do_not_bring_the_contact_back(built: Home, person: di
     )
     assert kept_out == [(3, 0)]
     # the tombstones hold salted hashes, never the keys
-    assert on(built.warehouse, "select count(*) from raw._tombstones where key_kind = 'email'") == [
-        (1,)
-    ]
+    kinds = dict(on(built.warehouse, "select key_kind, count(*) from raw._tombstones group by 1"))
+    assert kinds["email"] == 1 and kinds["social_handle"] >= 1
 
 
 def test_forget_and_export_refuse_what_they_cannot_act_on(built: Home, person: dict, forgotten):
