@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +22,16 @@ app = typer.Typer(
 )
 console = Console()
 
+
+class Target(StrEnum):
+    """dbt targets of profiles.yml."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 TargetOption = Annotated[
-    str,
+    Target,
     typer.Option(
         "--target",
         envvar="FUNNELHOUSE_TARGET",
@@ -31,14 +40,11 @@ TargetOption = Annotated[
 ]
 
 
-def _use_target(name: str) -> None:
+def _use_target(target: Target) -> None:
     """dbt (profile), ingest (Parquet export) and publish read the target from the env."""
     from pipelines.dbt_project import TARGET_ENV
 
-    if name not in ("duckdb", "spark"):
-        console.print(f"[red]error[/] unknown target {name!r}: duckdb or spark")
-        raise typer.Exit(code=2)
-    os.environ[TARGET_ENV] = name
+    os.environ[TARGET_ENV] = target.value
 
 
 HomeOption = Annotated[
@@ -104,7 +110,9 @@ def generate(
 
 
 @app.command()
-def ingest(home: HomeOption = Path(DEFAULT_HOME), target_name: TargetOption = "duckdb") -> None:
+def ingest(
+    home: HomeOption = Path(DEFAULT_HOME), target_name: TargetOption = Target.duckdb
+) -> None:
     """Load every new landing file into raw.* tables of warehouse.duckdb (exactly once)."""
     _use_target(target_name)
     from ingest.loader import ingest as run_ingest
@@ -121,7 +129,7 @@ def ingest(home: HomeOption = Path(DEFAULT_HOME), target_name: TargetOption = "d
         with _writing(target, "funnelhouse ingest"):
             reports = run_ingest(target, on_file=on_file)
             campaigns = load_campaigns(target)
-            if target_name == "spark":
+            if target_name is Target.spark:
                 from ingest.spark_export import export_raw_parquet
 
                 export_raw_parquet(target)
@@ -151,7 +159,7 @@ def build(
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
     ] = False,
     select: Annotated[str | None, typer.Option(help="dbt node selection.")] = None,
-    target_name: TargetOption = "duckdb",
+    target_name: TargetOption = Target.duckdb,
 ) -> None:
     """Run `dbt build` (models, seeds, tests) on the home's warehouse."""
     _use_target(target_name)
@@ -198,7 +206,7 @@ def run(
             "--unit-tests", help="Run dbt's unit tests in the build too (implies --force)."
         ),
     ] = False,
-    target_name: TargetOption = "duckdb",
+    target_name: TargetOption = Target.duckdb,
 ) -> None:
     """Run the whole loop in-process: ingest → dbt build → publish → activation."""
     _use_target(target_name)

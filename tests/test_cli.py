@@ -71,3 +71,13 @@ def test_home_comes_from_the_environment_and_bad_files_exit_nonzero_without_trac
     assert "Traceback" not in result.stdout + result.stderr
     assert "events/broken.parquet: not a Parquet file: it is empty (0 bytes)" in result.stdout
     assert query(home, "select email from raw.contacts") == [("ann@example.com",)]
+
+
+def test_an_unknown_target_is_a_usage_error_naming_the_targets(tmp_path):
+    env = {"FUNNELHOUSE_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    result = run("run", "--target", "sparky", env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert "'sparky' is not one of 'duckdb', 'spark'" in message
+    assert not (tmp_path / "home").exists()  # refused before anything was made
