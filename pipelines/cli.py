@@ -163,7 +163,7 @@ def build(
 ) -> None:
     """Run `dbt build` (models, seeds, tests) on the home's warehouse."""
     _use_target(target_name)
-    from pipelines.dbt_project import run_dbt
+    from pipelines.dbt_project import full_refresh_args, run_dbt
 
     target = Home.resolve(home)
     if not target.warehouse.exists():
@@ -173,7 +173,7 @@ def build(
         raise typer.Exit(code=1)
     args = [
         "build",
-        *(["--full-refresh"] if full_refresh else []),
+        *(full_refresh_args() if full_refresh else []),
         *(["--select", select] if select else []),
     ]
     with _writing(target, "funnelhouse build"):

@@ -66,7 +66,7 @@ from ingest.tombstones import (
     salt,
 )
 from ingest.warehouse import compact
-from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_target_path, run_dbt
+from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_target_path, full_refresh_args, run_dbt
 from pipelines.publish import publish, published_path
 
 TEXT_TYPES = ("VARCHAR", "JSON")
@@ -574,7 +574,7 @@ def _rebuild(home: Home, person: Person, held_before, report: ForgetReport, say)
     what the published file still holds about the person (nothing, unless a seed names them)."""
     args = ["build", "--exclude-resource-type", "unit_test"]
     if person.shared_anonymous_ids:
-        args.append("--full-refresh")
+        args += full_refresh_args()
         report.notes.append(
             f"{len(person.shared_anonymous_ids)} tracking id(s) shared with another contact: "
             "their remaining events change hands, so incremental models were rebuilt in full"

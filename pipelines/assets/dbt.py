@@ -14,6 +14,7 @@ from pipelines.build_state import current_inputs, decide, record_build, record_p
 from pipelines.dbt_project import (
     dbt_target_name,
     ensure_manifest,
+    full_refresh_args,
     prepared_target_path,
     spark_raw_env,
 )
@@ -82,12 +83,7 @@ def dbt_models(
     args = [
         "build",
         *([] if config.unit_tests else ["--exclude-resource-type", "unit_test"]),
-        *(["--full-refresh"] if config.full_refresh else []),
-        # A full rebuild on DuckDB is bound by memory at scale: the event models' first builds
-        # each want the whole memory limit, and two at once spilled (1M contacts: dbt 628 s
-        # with 2 threads, 501-600 s with 1; at 100k one thread is slower, 111 s against 94).
-        # An incremental build's many small nodes gain from two threads.
-        *(["--threads", "1"] if config.full_refresh and engine == "duckdb" else []),
+        *(full_refresh_args() if config.full_refresh else []),
     ]
     whole_project = context.selected_asset_keys == set(context.assets_def.keys)
     with home.writing(context) as target:
