@@ -74,11 +74,6 @@ TEXT_TYPES = ("VARCHAR", "JSON")
 # and identify traits.
 CONTACT_HANDLE_FIELDS = ("twitter", "linkedin", "facebook")
 IDENTIFY_HANDLE_TRAITS = ("twitter", "linkedin", "facebook", "mastodon")
-# A social post's author as "<platform>:<handle>", spelled as ingest.tombstones.social_handle_key.
-AUTHOR_KEY_SQL = (
-    "case lower(trim(platform)) when 'x' then 'twitter' else lower(trim(platform)) end"
-    " || ':' || lower(trim(leading '@' from trim(author_handle)))"
-)
 # Bookkeeping that is not about anyone (the load ledger is redacted separately).
 NOT_PERSONAL = {("raw", TOMBSTONES), ("raw", SALT), ("raw", "_loads")}
 
@@ -255,6 +250,16 @@ def resolve(
     )
 
 
+def author_key_sql(platform: str, handle: str) -> str:
+    """SQL for a social handle as a key, "<platform>:<handle>", spelled as
+    ingest.tombstones.social_handle_key and dbt's stg_social_mentions."""
+    platform = f"lower(trim({platform}))"
+    return (
+        f"case {platform} when 'x' then 'twitter' else {platform} end"
+        f" || ':' || lower(trim(leading '@' from trim({handle})))"
+    )
+
+
 def _social_handles(con, contacts: Table | None, events: Table | None) -> tuple[str, ...]:
     """The handles ("<platform>:<handle>") the keys of ``_person_keys`` claim, on their contact
     rows or in identify calls, and no other key does."""
@@ -277,8 +282,7 @@ def _social_handles(con, contacts: Table | None, events: Table | None) -> tuple[
     rows = con.execute(
         f"""with claims (claimant, platform, handle) as ({" union all ".join(claims)}),
             keyed as (
-                select claimant, platform || ':' || lower(trim(leading '@' from trim(handle)))
-                    as handle
+                select claimant, {author_key_sql("platform", "handle")} as handle
                 from claims
                 where trim(leading '@' from trim(handle)) <> ''
             )
@@ -317,7 +321,8 @@ def predicate(table: Table, person: Person) -> tuple[str, dict[str, Any]] | None
         clauses.append("visitor_id in (select unnest($visitors))")
         params["visitors"] = [person.contact_id, *(f"anon:{a}" for a in person.anonymous_ids)]
     if person.social_handles and {"platform", "author_handle"} <= cols.keys():
-        clauses.append(f"{AUTHOR_KEY_SQL} in (select unnest($handles))")
+        author = author_key_sql("platform", "author_handle")
+        clauses.append(f"{author} in (select unnest($handles))")
         params["handles"] = list(person.social_handles)
     if person.shared_event_ids and {"event_id", "anonymous_id"} <= cols.keys():
         # a shared tracking id: the events the warehouse gave to this person
