@@ -1,5 +1,6 @@
 """More property tests: CSV cells of any text through the reader, the email normaliser, the
-segment filter macros' SQL literals, and the email/SMS renderer with hostile contact data.
+segment filter macros' SQL literals, the email/SMS renderer with hostile contact data, and
+the email headers' wire form.
 
 The segment macros are rendered without a dbt project parse: each macro of
 ``dbt_project/macros`` (and the dbt and dbt-duckdb utility macros they call, ``type_string``,
@@ -16,6 +17,7 @@ import csv
 import datetime as dt
 import re
 import unicodedata
+from email import policy as email_policy
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,12 +28,12 @@ from dbt_common.clients import jinja as dbt_jinja
 from dbt_common.clients.jinja import CallableMacroGenerator
 from dbt_common.exceptions import CompilationError
 from dbt_common.exceptions.macros import MacroReturn
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 from pydantic import SecretStr
 
-from activation.render import EmailContent, Renderer, Tracking, mautic_tokens
+from activation.render import SMTP_POLICY, EmailContent, Renderer, Tracking, mautic_tokens
 from ingest.fields import email_address, normalize_email, parse_email
 from ingest.readers import ROW, read_batches
 
@@ -444,3 +446,22 @@ def test_mautic_token_defaults_are_text_whatever_they_hold(default):
         mautic_tokens("Hi {contactfield=firstname|" + default + "}")
     )
     assert template.render(contact={}) == "Hi " + default.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# What the wire policy's one-line short cut must equal: compat32's own folding.
+COMPAT32_WIRE = email_policy.compat32.clone(linesep="\r\n", max_line_length=998)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    name=st.sampled_from(["Subject", "To", "From", "List-Unsubscribe", "X-Funnelhouse-Key"]),
+    value=st.one_of(
+        st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120),
+        st.text(alphabet=st.sampled_from(list('ab ;<>\t"=')), min_size=950, max_size=1050),
+    ),
+)
+@example(name="Subject", value="ab " * 329 + "ab")  # "Subject: …" is 998 characters
+@example(name="Subject", value="ab " * 329 + "abc")  # 999: folded
+def test_headers_go_on_the_wire_as_compat32_folds_them(name, value):
+    assert SMTP_POLICY.fold_binary(name, value) == COMPAT32_WIRE.fold_binary(name, value)
+    assert SMTP_POLICY.fold(name, value) == COMPAT32_WIRE.fold(name, value)
