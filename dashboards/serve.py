@@ -14,6 +14,11 @@ from pathlib import Path
 from ingest.home import HOME_ENV, Home
 
 APP = Path(__file__).resolve().parent / "app.py"
+# Streamlit's "magic" (showing a bare expression's value) is off: the pages call st.* for all
+# they show, and magic runs each page through ast.parse, which CPython 3.11.7 can fail with
+# "AST constructor recursion depth mismatch" (fixed in 3.11.8). Tests set the same for
+# AppTest (tests/conftest.py).
+STREAMLIT_OPTIONS = {"runner.magicEnabled": False}
 
 
 def streamlit_command(
@@ -44,6 +49,11 @@ def streamlit_command(
         str(port),
         "--client.toolbarMode",
         "viewer",
+        *(
+            arg
+            for name, value in STREAMLIT_OPTIONS.items()
+            for arg in (f"--{name}", str(value).lower())
+        ),
     ]
     env = {
         **os.environ,

@@ -110,6 +110,13 @@ def _keep_main_module():
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # AppTest runs the pages with the options the served dashboards have.
+    from streamlit import config as streamlit_config
+
+    from dashboards.serve import STREAMLIT_OPTIONS
+
+    for name, value in STREAMLIT_OPTIONS.items():
+        streamlit_config.set_option(name, value)
     # `make test` runs the files on two workers (xdist, --dist loadfile), which hand out files in
     # the order below: xdist's own order (files with more tests first) would leave the Spark
     # equivalence test (five tests, about five minutes) to one of the last turns, so the suite
