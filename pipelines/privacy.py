@@ -184,12 +184,12 @@ def resolve(
             ).fetchall()
         ]
     keys = [email, *(x.strip().lower() for x in external)]
-    con.execute("create or replace temp table _person_keys (key varchar)")
-    con.executemany("insert into _person_keys values (?)", [[k] for k in keys])
     linked: set[str] = set()
     others: set[str] = set()
     events = _find(raw, "raw", "events")
     if events:
+        con.execute("create or replace temp table _person_keys (key varchar)")
+        con.executemany("insert into _person_keys values (?)", [[k] for k in keys])
         linked |= {
             a
             for (a,) in con.execute(
@@ -246,7 +246,7 @@ def resolve(
         anonymous_ids=tuple(sorted(linked - shared)),
         shared_anonymous_ids=tuple(sorted(shared)),
         shared_event_ids=tuple(shared_events),
-        social_handles=_social_handles(con, contacts, events),
+        social_handles=_social_handles(con, keys, contacts, events),
     )
 
 
@@ -260,9 +260,11 @@ def author_key_sql(platform: str, handle: str) -> str:
     )
 
 
-def _social_handles(con, contacts: Table | None, events: Table | None) -> tuple[str, ...]:
-    """The handles ("<platform>:<handle>") the keys of ``_person_keys`` claim, on their contact
-    rows or in identify calls, and no other key does."""
+def _social_handles(
+    con, keys: list[str], contacts: Table | None, events: Table | None
+) -> tuple[str, ...]:
+    """The handles ("<platform>:<handle>") the person's ``keys`` claim, on their contact rows
+    or in identify calls, and no other key does."""
     claims = []
     for column in CONTACT_HANDLE_FIELDS if contacts else ():
         if {column, "email"} <= contacts.columns.keys():
@@ -287,12 +289,11 @@ def _social_handles(con, contacts: Table | None, events: Table | None) -> tuple[
                 where trim(leading '@' from trim(handle)) <> ''
             )
             select handle from keyed
-            where handle in (
-                select handle from keyed where claimant in (select key from _person_keys)
-            )
+            where handle in (select handle from keyed where claimant in (select unnest($keys)))
             group by handle
-            having bool_and(claimant in (select key from _person_keys))
-            order by handle"""
+            having bool_and(claimant in (select unnest($keys)))
+            order by handle""",
+        {"keys": keys},
     ).fetchall()
     return tuple(handle for (handle,) in rows)
 
