@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ingest.home import DEFAULT_HOME, HOME_ENV, Home
+from pipelines.dbt_project import TARGET_ENV, Target
 
 app = typer.Typer(
     help="funnelhouse: marketing automation as a data platform.",
@@ -23,18 +23,11 @@ app = typer.Typer(
 console = Console()
 
 
-class Target(StrEnum):
-    """dbt targets of profiles.yml."""
-
-    duckdb = "duckdb"
-    spark = "spark"
-
-
 TargetOption = Annotated[
     Target,
     typer.Option(
         "--target",
-        envvar="FUNNELHOUSE_TARGET",
+        envvar=TARGET_ENV,
         help="dbt target (profiles.yml): duckdb, or spark (needs the spark extra).",
     ),
 ]
@@ -42,8 +35,6 @@ TargetOption = Annotated[
 
 def _use_target(target: Target) -> None:
     """dbt (profile), ingest (Parquet export) and publish read the target from the env."""
-    from pipelines.dbt_project import TARGET_ENV
-
     os.environ[TARGET_ENV] = target.value
 
 

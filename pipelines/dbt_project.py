@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 
 from ingest.home import HOME_ENV, Home
@@ -28,8 +29,21 @@ class DbtParseError(RuntimeError):
 TARGET_ENV = "FUNNELHOUSE_TARGET"
 
 
-def dbt_target_name() -> str:
-    return os.environ.get(TARGET_ENV) or "duckdb"
+class Target(StrEnum):
+    """The outputs of profiles.yml a build can run on."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def dbt_target() -> Target:
+    """The target FUNNELHOUSE_TARGET names (the CLI's ``--target`` sets it), duckdb unset."""
+    value = os.environ.get(TARGET_ENV) or Target.duckdb
+    try:
+        return Target(value)
+    except ValueError:
+        choices = ", ".join(Target)
+        raise ValueError(f"{TARGET_ENV}={value!r} is not a dbt target: use {choices}") from None
 
 
 def full_refresh_args() -> list[str]:
@@ -38,14 +52,14 @@ def full_refresh_args() -> list[str]:
     two at once spilled (1M contacts: dbt 628 s with 2 threads, 501-600 s with 1; at 100k one
     thread is slower, 111 s against 94). An incremental build's many small nodes gain from
     two threads."""
-    return ["--full-refresh", *(["--threads", "1"] if dbt_target_name() == "duckdb" else [])]
+    return ["--full-refresh", *(["--threads", "1"] if dbt_target() is Target.duckdb else [])]
 
 
 def dbt_target_path(home: Home) -> Path:
     """dbt's artifacts and logs for one home: runs on different homes never share a target,
     and each engine keeps its own (partial parsing holds per profile)."""
-    name = dbt_target_name()
-    return home.root / ("dbt-target" if name == "duckdb" else f"dbt-target-{name}")
+    target = dbt_target()
+    return home.root / ("dbt-target" if target is Target.duckdb else f"dbt-target-{target}")
 
 
 def prepared_target_path(home: Home) -> Path:
@@ -77,7 +91,7 @@ def dbt_env(home: Home) -> dict[str, str]:
     return {
         **os.environ,
         HOME_ENV: str(home.root),
-        TARGET_ENV: dbt_target_name(),
+        TARGET_ENV: dbt_target(),
         **spark_raw_env(home),
         "DBT_TARGET_PATH": target,
         "DBT_LOG_PATH": target,
@@ -122,7 +136,7 @@ def ensure_manifest() -> Path:
             return MANIFEST
     # One manifest for every target: Dagster's assets are the same nodes on DuckDB and Spark
     # (dbt itself re-parses per target in its own target folder when it builds).
-    env = {**os.environ, "DBT_TARGET_PATH": str(MANIFEST_TARGET), TARGET_ENV: "duckdb"}
+    env = {**os.environ, "DBT_TARGET_PATH": str(MANIFEST_TARGET), TARGET_ENV: Target.duckdb}
     env.setdefault("DBT_LOG_PATH", str(MANIFEST_TARGET))
     result = subprocess.run(
         dbt_command("parse", "--quiet"),

@@ -41,7 +41,7 @@ import duckdb
 
 from ingest import warehouse
 from ingest.home import Home
-from pipelines.dbt_project import MANIFEST, dbt_target_name
+from pipelines.dbt_project import MANIFEST, Target, dbt_target
 
 # Schemas the dbt project builds for readers (staging and intermediate stay private).
 PUBLISHED_SCHEMAS = ("marts", "segments", "reports")
@@ -77,7 +77,7 @@ def publish(home: Home, run_id: str = "", *, full: bool = False) -> PublishRepor
     tables: dict[str, int] = {}
     delta: dict[str, int] = {}
     # After a Spark build every table is copied whole (its keyed models are full rebuilds).
-    spark = dbt_target_name() == "spark"
+    spark = dbt_target() is Target.spark
     updates = {} if full or spark or not target.exists() else _updates(home, target)
     try:
         if updates:  # else a fresh file: nothing of the published one is kept
@@ -272,7 +272,7 @@ def _built_counts(home: Home) -> dict[str, int]:
     """Rows of every relation publish copies, counted where the build left them (the build
     file, or the Parquet folders of a Spark build): the same sources ``publish`` reads."""
     with duckdb.connect() as con:
-        if dbt_target_name() != "spark":
+        if dbt_target() is not Target.spark:
             con.execute("attach ? as build (read_only)", [str(home.warehouse)])
         return {f"{s}.{n}": _count(con, source) for (s, n), source in _sources(con, home).items()}
 
@@ -315,7 +315,7 @@ def _sources(con: duckdb.DuckDBPyConnection, home: Home) -> dict[tuple[str, str]
     """(schema, table) → what to copy it from: the attached build, or after a Spark build
     (FUNNELHOUSE_TARGET=spark) the Parquet folders Spark wrote; the build's timestamps are
     UTC instants there, published as UTC wall-clock like DuckDB's."""
-    if dbt_target_name() != "spark":
+    if dbt_target() is not Target.spark:
         return {(schema, name): f'build."{schema}"."{name}"' for schema, name in _relations(con)}
     from ingest.spark_export import spark_tables
 

@@ -7,8 +7,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from ingest.generator import generate
 from ingest.home import Home
+from pipelines.dbt_project import TARGET_ENV, Target, dbt_target
 from tests.conftest import query
 
 FUNNELHOUSE = str(Path(sys.executable).with_name("funnelhouse"))
@@ -81,3 +84,14 @@ def test_an_unknown_target_is_a_usage_error_naming_the_targets(tmp_path):
     message = " ".join(result.stderr.replace("│", " ").split())
     assert "'sparky' is not one of 'duckdb', 'spark'" in message
     assert not (tmp_path / "home").exists()  # refused before anything was made
+
+
+def test_the_target_comes_from_the_environment_and_an_unknown_one_is_named(monkeypatch):
+    """What the assets read (the CLI's --target sets the variable; Dagster's UI passes it on)."""
+    monkeypatch.delenv(TARGET_ENV, raising=False)
+    assert dbt_target() is Target.duckdb
+    monkeypatch.setenv(TARGET_ENV, "spark")
+    assert dbt_target() is Target.spark
+    monkeypatch.setenv(TARGET_ENV, "sparky")
+    with pytest.raises(ValueError, match="FUNNELHOUSE_TARGET='sparky' is not a dbt target: use"):
+        dbt_target()

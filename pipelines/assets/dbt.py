@@ -12,7 +12,8 @@ from pydantic import Field
 from ingest.home import HOME_ENV
 from pipelines.build_state import current_inputs, decide, record_build, record_published
 from pipelines.dbt_project import (
-    dbt_target_name,
+    Target,
+    dbt_target,
     ensure_manifest,
     full_refresh_args,
     prepared_target_path,
@@ -79,7 +80,7 @@ def dbt_models(
     When nothing changed but the last build was never published (the run that built it was
     killed, or its publish failed), this step publishes it: the publish step, downstream of
     models this step does not build, is skipped."""
-    engine = dbt_target_name()
+    engine = dbt_target()
     args = [
         "build",
         *([] if config.unit_tests else ["--exclude-resource-type", "unit_test"]),
@@ -89,7 +90,7 @@ def dbt_models(
     with home.writing(context) as target:
         # The target is part of what was built: switching engines rebuilds (and republishes).
         inputs = current_inputs(
-            target, ["build", *(["--target", engine] if engine != "duckdb" else [])]
+            target, ["build", *(["--target", engine] if engine is not Target.duckdb else [])]
         )
         republish = False
         asked_for = [

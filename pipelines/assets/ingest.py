@@ -16,7 +16,7 @@ from ingest.campaigns import CAMPAIGN_TABLES, CampaignLoad
 from ingest.loader import FileReport, ingest, load_campaigns
 from ingest.schemas import TABLES
 from ingest.spark_export import export_raw_parquet
-from pipelines.dbt_project import dbt_target_name
+from pipelines.dbt_project import Target, dbt_target
 from pipelines.resources import CheckThresholds, HomeResource
 
 RAW_TABLES = (*TABLES, *CAMPAIGN_TABLES, "_loads", "quarantine")
@@ -110,7 +110,7 @@ def raw_tables(context: dg.AssetExecutionContext, home: HomeResource, thresholds
     with home.writing(context) as target:
         reports = ingest(target, on_file=log_file)
         campaigns = load_campaigns(target)
-        if dbt_target_name() == "spark":
+        if dbt_target() is Target.spark:
             # Spark reads raw.* as Parquet (ingest/spark_export.py); DuckDB stays the ledger.
             export_raw_parquet(target)
         for line in campaigns.summary().splitlines():
