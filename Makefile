@@ -41,8 +41,9 @@ system-packages:
 # PYTHONDONTWRITEBYTECODE set, as on this machine and in CI, every command (funnelhouse, dbt,
 # each test's subprocess) would otherwise compile its imports again, ~5 s per process.
 # `dbt parse` writes the manifest Dagster reads when the definitions are imported.
-# EXTRAS=spark adds the optional Spark extra (setup-spark); a plain `make setup` removes it.
-EXTRAS ?=
+# EXTRAS=spark adds the optional Spark extra (setup-spark). Once installed, a plain `make setup`
+# (as `make bench` and `make demo` run it) keeps it: `uv sync` would otherwise remove it.
+EXTRAS ?= $(if $(wildcard $(VENV)/lib/python*/site-packages/pyspark),spark)
 setup: $(UV) system-packages
 	$(UV) sync --frozen --quiet --compile-bytecode $(foreach extra,$(EXTRAS),--extra $(extra))
 	$(BIN)/python -m compileall -q activation dashboards ingest pipelines >/dev/null
