@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make demo   set up, generate demo data into $(HOME_DIR)/, run the pipeline, serve the dashboards"
 	@echo "make test   set up (with the spark extra and Java) and run the test suite"
-	@echo "make test SPARK=no  the suite without Spark (no extra, no Java, no equivalence test)"
+	@echo "make test SPARK=no  the suite without Spark (installs neither the extra nor Java; no equivalence test)"
 	@echo "make test-spark  only the DuckDB-vs-Spark equivalence test"
 	@echo "make setup-spark  add the optional Spark extra (pyspark, dbt-spark) and Java"
 	@echo "make lint   ruff check and format check"
@@ -70,7 +70,7 @@ demo: setup
 # (tests/conftest.py): the Spark equivalence test starts at once and runs beside the rest
 # instead of alone at the end.
 # `make test` (and CI) includes the DuckDB-vs-Spark equivalence test, so it installs the spark
-# extra and Java; `make test SPARK=no` leaves both out and deselects the tests marked `spark`.
+# extra and Java; `make test SPARK=no` installs neither (an installed extra stays) and deselects the tests marked `spark`.
 SPARK ?= yes
 ifeq ($(SPARK),no)
 test: setup
