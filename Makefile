@@ -70,7 +70,8 @@ demo: setup
 # (tests/conftest.py): the Spark equivalence test starts at once and runs beside the rest
 # instead of alone at the end.
 # `make test` (and CI) includes the DuckDB-vs-Spark equivalence test, so it installs the spark
-# extra and Java; `make test SPARK=no` installs neither (an installed extra stays) and deselects the tests marked `spark`.
+# extra and Java; `make test SPARK=no` installs neither (an installed extra stays) and
+# deselects the tests marked `spark`.
 SPARK ?= yes
 ifeq ($(SPARK),no)
 test: setup
